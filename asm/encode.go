@@ -1,0 +1,211 @@
+package asm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// InstructionSize is the size of one encoded slot.
+const InstructionSize = 8
+
+// Errors from assembling labels. They are wrapped with the instruction and its source position;
+// use errors.Is.
+var (
+	ErrUnknownLabel   = errors.New("unknown label")
+	ErrDuplicateLabel = errors.New("duplicate label")
+	ErrOffsetRange    = errors.New("jump offset out of range")
+	ErrUnresolved     = errors.New("unresolved reference")
+)
+
+// EncodeOptions controls Encode. The zero value encodes in the host's byte order and leaves map
+// fds and kfunc ids as they are in the instructions.
+type EncodeOptions struct {
+	// ByteOrder of the output; nil means the host's.
+	ByteOrder binary.ByteOrder
+	// MapFD, when set, is called for every map load (LoadMapPtr, LoadMap, LoadMapValue) and
+	// returns the fd to encode. The loader uses it to resolve map names and handles.
+	MapFD func(ins *Instruction) (int32, error)
+	// KfuncID, when set, is called for every kfunc call that names its function (CallKfuncByName)
+	// and returns the BTF id and the fd_array index of the BTF object (0 for vmlinux).
+	KfuncID func(name string) (id int32, btfIndex int16, err error)
+}
+
+// EncodedSize returns the number of bytes insns encode to.
+func (insns Instructions) EncodedSize() int {
+	n := 0
+	for i := range insns {
+		n += insns[i].Slots()
+	}
+	return n * InstructionSize
+}
+
+// Encode resolves labels and returns the bytecode of insns in the host's byte order.
+func (insns Instructions) Encode() ([]byte, error) {
+	return insns.AppendEncode(nil, nil)
+}
+
+// AppendEncode resolves labels and appends the bytecode of insns to b. opts may be nil.
+func (insns Instructions) AppendEncode(b []byte, opts *EncodeOptions) ([]byte, error) {
+	var o EncodeOptions
+	if opts != nil {
+		o = *opts
+	}
+	bo := o.ByteOrder
+	if bo == nil {
+		bo = nativeEndian
+	}
+	if bo != binary.LittleEndian && bo != binary.BigEndian {
+		return nil, fmt.Errorf("asm: encode: unsupported byte order %v", bo)
+	}
+	labels, total, err := insns.labelSlots()
+	if err != nil {
+		return nil, err
+	}
+	if need := total * InstructionSize; cap(b)-len(b) < need {
+		nb := make([]byte, len(b), len(b)+need)
+		copy(nb, b)
+		b = nb
+	}
+	slot := 0
+	for i := range insns {
+		ins := &insns[i]
+		if ins.kind == kindLabel {
+			continue
+		}
+		off := ins.Offset
+		imm := ins.Constant
+		if ins.Reference != "" {
+			switch {
+			case ins.IsJump():
+				target, ok := labels[ins.Reference]
+				if !ok {
+					return nil, insns.refError(i, ErrUnknownLabel)
+				}
+				delta := int64(target) - int64(slot+1)
+				if ins.OpCode.Class() == ClassJMP32 && ins.OpCode.JumpOp() == JA {
+					if delta < math.MinInt32 || delta > math.MaxInt32 {
+						return nil, insns.refError(i, ErrOffsetRange)
+					}
+					imm = delta
+				} else {
+					if delta < math.MinInt16 || delta > math.MaxInt16 {
+						return nil, fmt.Errorf("%w (%d slots)", insns.refError(i, ErrOffsetRange), delta)
+					}
+					off = int16(delta)
+				}
+			case ins.IsFunctionCall(), ins.IsLoadImm64() && ins.Src == PseudoFunc:
+				target, ok := labels[ins.Reference]
+				if !ok {
+					return nil, insns.refError(i, ErrUnknownLabel)
+				}
+				imm = int64(target) - int64(slot+1)
+			case ins.IsKfuncCall():
+				if o.KfuncID != nil {
+					id, idx, err := o.KfuncID(ins.Reference)
+					if err != nil {
+						return nil, insns.wrapError(i, err)
+					}
+					imm, off = int64(id), idx
+				}
+			}
+		}
+		if ins.IsMapLoad() && o.MapFD != nil {
+			fd, err := o.MapFD(ins)
+			if err != nil {
+				return nil, insns.wrapError(i, err)
+			}
+			imm = imm&^0xffffffff | int64(uint32(fd))
+		}
+		b = appendSlot(b, bo, ins.OpCode, ins.Dst, ins.Src, off, int32(imm))
+		slot++
+		if ins.IsLoadImm64() {
+			b = appendSlot(b, bo, 0, 0, 0, 0, int32(imm>>32))
+			slot++
+		}
+	}
+	return b, nil
+}
+
+func appendSlot(b []byte, bo binary.ByteOrder, op OpCode, dst, src Register, off int16, imm int32) []byte {
+	if bo == binary.BigEndian {
+		b = append(b, uint8(op), uint8(dst)<<4|uint8(src)&0x0f)
+		b = binary.BigEndian.AppendUint16(b, uint16(off))
+		return binary.BigEndian.AppendUint32(b, uint32(imm))
+	}
+	b = append(b, uint8(op), uint8(src)<<4|uint8(dst)&0x0f)
+	b = binary.LittleEndian.AppendUint16(b, uint16(off))
+	return binary.LittleEndian.AppendUint32(b, uint32(imm))
+}
+
+// labelSlots returns the slot index of every label and the total number of slots.
+func (insns Instructions) labelSlots() (map[string]int, int, error) {
+	n := 0
+	for i := range insns {
+		if insns[i].kind == kindLabel {
+			n++
+		}
+	}
+	labels := make(map[string]int, n)
+	slot := 0
+	for i := range insns {
+		ins := &insns[i]
+		if ins.kind == kindLabel {
+			if _, dup := labels[ins.Reference]; dup {
+				return nil, 0, insns.refError(i, ErrDuplicateLabel)
+			}
+			labels[ins.Reference] = slot
+			continue
+		}
+		slot += ins.Slots()
+	}
+	return labels, slot, nil
+}
+
+func (insns Instructions) refError(i int, err error) error {
+	return insns.wrapError(i, fmt.Errorf("%q: %w", insns[i].Reference, err))
+}
+
+func (insns Instructions) wrapError(i int, err error) error {
+	where := fmt.Sprintf("instruction %d", i)
+	if insns[i].kind == kindLabel {
+		where = fmt.Sprintf("label at index %d", i)
+	}
+	if pos, ok := insns[i].Source(); ok {
+		where += " (" + pos.String() + ")"
+	}
+	return fmt.Errorf("asm: %s: %w", where, err)
+}
+
+// SlotIndex returns the index in insns of the instruction that starts at encoded slot slot, and
+// false if no instruction starts there. Verifier messages count slots; this maps them back.
+func (insns Instructions) SlotIndex(slot int) (int, bool) {
+	s := 0
+	for i := range insns {
+		if insns[i].kind == kindLabel {
+			continue
+		}
+		if s == slot {
+			return i, true
+		}
+		if s > slot {
+			return 0, false
+		}
+		s += insns[i].Slots()
+	}
+	return 0, false
+}
+
+// LabelBefore returns the nearest label at or before index i, and false if there is none.
+func (insns Instructions) LabelBefore(i int) (string, bool) {
+	if i >= len(insns) {
+		i = len(insns) - 1
+	}
+	for ; i >= 0; i-- {
+		if insns[i].kind == kindLabel {
+			return insns[i].Reference, true
+		}
+	}
+	return "", false
+}
