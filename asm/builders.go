@@ -447,12 +447,16 @@ func LoadMapPtr(dst Register, name string) Instruction {
 	return Instruction{OpCode: opLoadImm64, Dst: dst, Src: PseudoMapFD, Reference: name, pc: callerPC()}
 }
 
-// LoadMap returns dst = the map m (BPF_PSEUDO_MAP_FD). The fd is taken from m when the program is
-// loaded; name is used in listings and errors.
+// LoadMap returns dst = the live map m (BPF_PSEUDO_MAP_FD). The fd is taken from m when the
+// program is loaded, never baked in here; if m has a Name() string method, its name is the
+// instruction's Reference, shown in listings and errors.
 //
 //go:noinline
-func LoadMap(dst Register, name string, m MapHandle) Instruction {
-	ins := Instruction{OpCode: opLoadImm64, Dst: dst, Src: PseudoMapFD, Reference: name, pc: callerPC()}
+func LoadMap(dst Register, m MapHandle) Instruction {
+	ins := Instruction{OpCode: opLoadImm64, Dst: dst, Src: PseudoMapFD, pc: callerPC()}
+	if n, ok := m.(interface{ Name() string }); ok {
+		ins.Reference = n.Name()
+	}
 	ins.ext = &extra{mapHandle: m}
 	return ins
 }
