@@ -1,6 +1,7 @@
 package asm
 
 import (
+	"io"
 	"strconv"
 	"testing"
 )
@@ -35,4 +36,38 @@ func BenchmarkAssembleMillion(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/insn")
+}
+
+// BenchmarkDecode decodes the encoding of every instruction form in the opcode table.
+func BenchmarkDecode(b *testing.B) {
+	insns := make(Instructions, 0, len(opcodeTable))
+	for _, tc := range opcodeTable {
+		insns = append(insns, tc.ins)
+	}
+	code, err := insns.Encode()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(code)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeNative(code); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFormat prints a listing of every instruction form.
+func BenchmarkFormat(b *testing.B) {
+	insns := make(Instructions, 0, len(opcodeTable))
+	for _, tc := range opcodeTable {
+		insns = append(insns, tc.ins)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := insns.Fprint(io.Discard, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(insns)), "ns/insn")
 }

@@ -10,13 +10,18 @@ import (
 // InstructionSize is the size of one encoded slot.
 const InstructionSize = 8
 
-// Errors from assembling labels. They are wrapped with the instruction and its source position;
-// use errors.Is.
+// Errors of the package. Those from assembling labels are wrapped with the instruction and its
+// source position; use errors.Is.
 var (
 	ErrUnknownLabel   = errors.New("unknown label")
 	ErrDuplicateLabel = errors.New("duplicate label")
 	ErrOffsetRange    = errors.New("jump offset out of range")
 	ErrUnresolved     = errors.New("unresolved reference")
+
+	// ErrInvalidInstruction is matched by Decode's errors for bytes that are not a valid
+	// instruction: an unknown opcode, a reserved field that is not zero, or a truncated 64-bit
+	// immediate load.
+	ErrInvalidInstruction = errors.New("invalid instruction")
 )
 
 // EncodeOptions controls Encode. The zero value encodes in the host's byte order and leaves map
@@ -59,6 +64,7 @@ func (insns Instructions) AppendEncode(b []byte, opts *EncodeOptions) ([]byte, e
 	if bo != binary.LittleEndian && bo != binary.BigEndian {
 		return nil, fmt.Errorf("asm: encode: unsupported byte order %v", bo)
 	}
+	big := bo == binary.BigEndian
 	labels, total, err := insns.labelSlots()
 	if err != nil {
 		return nil, err
@@ -79,7 +85,10 @@ func (insns Instructions) AppendEncode(b []byte, opts *EncodeOptions) ([]byte, e
 		if ins.Reference != "" {
 			switch {
 			case ins.IsJump():
-				target, ok := labels[ins.Reference]
+				target, ok := insns.nearbyLabel(i, slot, ins.Reference)
+				if !ok {
+					target, ok = labels[ins.Reference]
+				}
 				if !ok {
 					return nil, insns.refError(i, ErrUnknownLabel)
 				}
@@ -118,18 +127,18 @@ func (insns Instructions) AppendEncode(b []byte, opts *EncodeOptions) ([]byte, e
 			}
 			imm = imm&^0xffffffff | int64(uint32(fd))
 		}
-		b = appendSlot(b, bo, ins.OpCode, ins.Dst, ins.Src, off, int32(imm))
+		b = appendSlot(b, big, ins.OpCode, ins.Dst, ins.Src, off, int32(imm))
 		slot++
 		if ins.IsLoadImm64() {
-			b = appendSlot(b, bo, 0, 0, 0, 0, int32(imm>>32))
+			b = appendSlot(b, big, 0, 0, 0, 0, int32(imm>>32))
 			slot++
 		}
 	}
 	return b, nil
 }
 
-func appendSlot(b []byte, bo binary.ByteOrder, op OpCode, dst, src Register, off int16, imm int32) []byte {
-	if bo == binary.BigEndian {
+func appendSlot(b []byte, big bool, op OpCode, dst, src Register, off int16, imm int32) []byte {
+	if big {
 		b = append(b, uint8(op), uint8(dst)<<4|uint8(src)&0x0f)
 		b = binary.BigEndian.AppendUint16(b, uint16(off))
 		return binary.BigEndian.AppendUint32(b, uint32(imm))
@@ -137,6 +146,37 @@ func appendSlot(b []byte, bo binary.ByteOrder, op OpCode, dst, src Register, off
 	b = append(b, uint8(op), uint8(src)<<4|uint8(dst)&0x0f)
 	b = binary.LittleEndian.AppendUint16(b, uint16(off))
 	return binary.LittleEndian.AppendUint32(b, uint32(imm))
+}
+
+// nearbyWindow is how many instructions nearbyLabel looks at in each direction.
+const nearbyWindow = 32
+
+// nearbyLabel looks for the label name among the instructions near index i (at slot slot) and
+// returns its slot. Most jumps are short, and a scan of neighbours is much cheaper than a lookup
+// in a map of every label of a large program; labelSlots has already checked that labels are
+// unique.
+func (insns Instructions) nearbyLabel(i, slot int, name string) (int, bool) {
+	s := slot + insns[i].Slots()
+	for j := i + 1; j < len(insns) && j <= i+nearbyWindow; j++ {
+		if insns[j].kind == kindLabel {
+			if insns[j].Reference == name {
+				return s, true
+			}
+			continue
+		}
+		s += insns[j].Slots()
+	}
+	s = slot
+	for j := i - 1; j >= 0 && j >= i-nearbyWindow; j-- {
+		if insns[j].kind == kindLabel {
+			if insns[j].Reference == name {
+				return s, true
+			}
+			continue
+		}
+		s -= insns[j].Slots()
+	}
+	return 0, false
 }
 
 // labelSlots returns the slot index of every label and the total number of slots.
@@ -152,10 +192,12 @@ func (insns Instructions) labelSlots() (map[string]int, int, error) {
 	for i := range insns {
 		ins := &insns[i]
 		if ins.kind == kindLabel {
-			if _, dup := labels[ins.Reference]; dup {
+			// One map operation per label: a duplicate leaves the map's size unchanged.
+			n := len(labels)
+			labels[ins.Reference] = slot
+			if len(labels) == n {
 				return nil, 0, insns.refError(i, ErrDuplicateLabel)
 			}
-			labels[ins.Reference] = slot
 			continue
 		}
 		slot += ins.Slots()

@@ -15,11 +15,11 @@ import (
 // Instruction is a small value type: copy it freely. Source positions and references are
 // metadata that the encoded bytes do not carry.
 type Instruction struct {
-	OpCode OpCode
-	Dst    Register
-	Src    Register
+	OpCode OpCode   // operation code: class, size or source, operation or mode
+	Dst    Register // destination register
+	Src    Register // source register, or a pseudo source (PseudoMapFD, PseudoCall, ...)
 	kind   insnKind
-	Offset int16
+	Offset int16 // signed offset: memory displacement, jump offset in slots, or an op variant
 	// Constant is the immediate: 32 bits sign-extended for ordinary instructions, the whole
 	// 64-bit value for a 64-bit immediate load (its second slot's imm in the upper half).
 	Constant int64
@@ -163,6 +163,7 @@ type Position struct {
 	Helper   string // emit helper that generated the instruction, if any
 }
 
+// String returns "file:line", followed by the emit helper's name in parentheses if any.
 func (p Position) String() string {
 	s := fmt.Sprintf("%s:%d", p.File, p.Line)
 	if p.Helper != "" {

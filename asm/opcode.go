@@ -33,6 +33,7 @@ func (c Class) IsALU() bool { return c == ClassALU || c == ClassALU64 }
 // IsJump reports whether the class is JMP or JMP32.
 func (c Class) IsJump() bool { return c == ClassJMP || c == ClassJMP32 }
 
+// String returns the class name as the kernel spells it without BPF_, lower case ("alu64").
 func (c Class) String() string {
 	switch c {
 	case ClassLD:
@@ -111,6 +112,7 @@ func SizeOf(n int) (Size, bool) {
 	return 0, false
 }
 
+// String returns the C type of the access in llvm's notation: "u8", "u16", "u32" or "u64".
 func (s Size) String() string {
 	switch s {
 	case W:
@@ -181,6 +183,7 @@ var aluOpNames = map[ALUOp]string{
 	Negate: "neg", Mod: "mod", Xor: "xor", Mov: "mov", Arsh: "arsh", End: "end", SDiv: "sdiv", SMod: "smod",
 }
 
+// String returns the lower-case name of the operation ("add", "sdiv", ...).
 func (op ALUOp) String() string {
 	if s, ok := aluOpNames[op]; ok {
 		return s
@@ -197,24 +200,26 @@ type JumpOp uint8
 // Jump operations. The J* conditions compare dst with src or an immediate; the S variants are
 // signed.
 const (
-	JA   JumpOp = 0x00 // unconditional jump (BPF_JA); "gotol" in the JMP32 class
-	JEQ  JumpOp = 0x10
-	JGT  JumpOp = 0x20
-	JGE  JumpOp = 0x30
-	JSET JumpOp = 0x40 // dst & src != 0
-	JNE  JumpOp = 0x50
-	JSGT JumpOp = 0x60
-	JSGE JumpOp = 0x70
-	call JumpOp = 0x80 // BPF_CALL; use Call, CallLabel or CallKfunc
-	exit JumpOp = 0x90 // BPF_EXIT; use Exit
-	JLT  JumpOp = 0xa0
-	JLE  JumpOp = 0xb0
-	JSLT JumpOp = 0xc0
-	JSLE JumpOp = 0xd0
+	JA    JumpOp = 0x00 // unconditional jump (BPF_JA); "gotol" in the JMP32 class
+	JEQ   JumpOp = 0x10
+	JGT   JumpOp = 0x20
+	JGE   JumpOp = 0x30
+	JSET  JumpOp = 0x40 // dst & src != 0
+	JNE   JumpOp = 0x50
+	JSGT  JumpOp = 0x60
+	JSGE  JumpOp = 0x70
+	call  JumpOp = 0x80 // BPF_CALL; use Call, CallLabel or CallKfunc
+	exit  JumpOp = 0x90 // BPF_EXIT; use Exit
+	JLT   JumpOp = 0xa0
+	JLE   JumpOp = 0xb0
+	JSLT  JumpOp = 0xc0
+	JSLE  JumpOp = 0xd0
+	jcond JumpOp = 0xe0 // BPF_JCOND; use MayGoto
 )
 
-var jumpOpNames = [16]string{"ja", "jeq", "jgt", "jge", "jset", "jne", "jsgt", "jsge", "call", "exit", "jlt", "jle", "jslt", "jsle", "", ""}
+var jumpOpNames = [16]string{"ja", "jeq", "jgt", "jge", "jset", "jne", "jsgt", "jsge", "call", "exit", "jlt", "jle", "jslt", "jsle", "may_goto", ""}
 
+// String returns the lower-case name of the operation ("jeq", "jsgt", ...).
 func (op JumpOp) String() string {
 	if op&0x0f == 0 && jumpOpNames[op>>4] != "" {
 		return jumpOpNames[op>>4]
@@ -242,6 +247,8 @@ const (
 	AtomicStoreRel AtomicOp = 0x110 // store-release (BPF_STORE_REL), Linux 6.15
 )
 
+// String returns the name of the operation, with "_fetch" for the fetching variants of
+// add, or, and and xor ("add", "or_fetch", "xchg", "load_acquire", ...).
 func (op AtomicOp) String() string {
 	fetch := ""
 	if op&AtomicFetch != 0 && op != AtomicXchg && op != AtomicCmpXchg {

@@ -28,6 +28,7 @@ const (
 	RReturn = R0
 )
 
+// String returns the register's name in llvm's notation, "r0" ... "r10".
 func (r Register) String() string {
 	if r <= R10 {
 		return fmt.Sprintf("r%d", uint8(r))
