@@ -163,9 +163,17 @@ func NewProgramWithOptions(spec *ProgramSpec, opts *ProgramOptions) (*Program, e
 		}
 	}
 
+	kfuncID := opts.KfuncID
+	if kfuncID == nil {
+		// Without a resolver a kfunc named by asm.CallKfuncByName would reach the kernel with
+		// its placeholder id; say which name is unresolved instead.
+		kfuncID = func(name string) (int32, int16, error) {
+			return 0, 0, fmt.Errorf("kfunc %q: not resolved (ProgramOptions.KfuncID is nil)", name)
+		}
+	}
 	code, err := spec.Instructions.AppendEncode(nil, &asm.EncodeOptions{
 		MapFD:   mapFDResolver(opts.Maps),
-		KfuncID: opts.KfuncID,
+		KfuncID: kfuncID,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("program %q: %w", spec.Name, err)

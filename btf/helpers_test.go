@@ -1,0 +1,56 @@
+package btf
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// requireTool returns the path of a test tool such as bpftool. Without it
+// the test skips, naming the tool, unless BPFGO_REQUIRE_KERNEL=1 asks for
+// every avoidable skip to fail.
+func requireTool(tb testing.TB, name string) string {
+	tb.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("BPFGO_REQUIRE_KERNEL") == "1" {
+			tb.Fatalf("%s not installed", name)
+		}
+		tb.Skipf("%s not installed", name)
+	}
+	return path
+}
+
+// requireKernelBTF skips (or fails under BPFGO_REQUIRE_KERNEL=1) when the
+// running kernel exposes no BTF.
+func requireKernelBTF(tb testing.TB) {
+	tb.Helper()
+	if _, err := os.Stat(KernelBTFPath); err != nil {
+		if os.Getenv("BPFGO_REQUIRE_KERNEL") == "1" {
+			tb.Fatalf("kernel BTF: %v", err)
+		}
+		tb.Skipf("kernel has no BTF (CONFIG_DEBUG_INFO_BTF): %v", err)
+	}
+}
+
+func mustLoadKernel(tb testing.TB) *Spec {
+	tb.Helper()
+	requireKernelBTF(tb)
+	s, err := LoadKernelSpec()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// runTool runs a command and returns its standard output.
+func runTool(tb testing.TB, name string, args ...string) []byte {
+	tb.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("%s %v: %v", name, args, err)
+	}
+	return out
+}
