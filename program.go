@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfgo/bpf/asm"
+	"github.com/bpfgo/bpf/btf"
 	"github.com/bpfgo/bpf/internal/sys"
 )
 
@@ -25,9 +26,12 @@ type ProgramSpec struct {
 	// need at load time: CgroupSockAddr (AttachCgroupInet4Connect, ...), CgroupSockopt,
 	// SkLookup, Netfilter, Tracing (AttachTraceFEntry, ...), LSM (AttachLSMMac), ...
 	AttachType AttachType
-	// AttachTo names the attach target of tracing, LSM and extension programs (a kernel
-	// function, an LSM hook, a function of AttachTarget). It is informational for NewProgram,
-	// which needs the target's BTF id in AttachBTFID; the btf and link packages resolve names.
+	// AttachTo names the attach target of tracing, LSM and struct_ops programs. When
+	// AttachBTFID is 0, NewProgram resolves it in the kernel's BTF: a kernel function for
+	// fentry/fexit/fmod_ret, a tracepoint for tp_btf ("sys_enter" → btf_trace_sys_enter), an
+	// iterator for AttachTraceIter ("task" → bpf_iter_task), an LSM hook ("file_open" →
+	// bpf_lsm_file_open), and "type:member" for struct_ops ("tcp_congestion_ops:ssthresh",
+	// which also sets the member index as expected attach type).
 	AttachTo string
 	// AttachBTFID is the BTF type id of the attach target (attach_btf_id), in vmlinux BTF, or
 	// in AttachTarget's BTF for extension programs.
@@ -104,8 +108,17 @@ type ProgramOptions struct {
 	// LogDisabled turns off every verifier log: no statistics, no retry with a log on failure.
 	LogDisabled bool
 	// KfuncID resolves kfunc calls by name ([asm.CallKfuncByName]) to a BTF id and fd_array
-	// index; the btf package provides one.
+	// index. nil means: look the name up among the functions of the kernel's BTF (vmlinux,
+	// parsed once per process).
 	KfuncID func(name string) (id int32, btfIndex int16, err error)
+	// KernelBTF is the BTF that CO-RE relocations ([asm.CoreFieldOffset] and the other
+	// asm.Core* builders) are resolved against. nil means the running kernel's
+	// (/sys/kernel/btf/vmlinux, parsed once per process).
+	KernelBTF *btf.Spec
+	// NoBTF turns off the BTF that NewProgram generates for programs built with asm
+	// (func_info naming each function, line_info giving each instruction's Go file:line).
+	// Without it, programs whose callbacks are referenced with [asm.LoadFunc] do not load.
+	NoBTF bool
 }
 
 const (
@@ -134,11 +147,18 @@ func NewProgram(spec *ProgramSpec) (*Program, error) {
 
 // NewProgramWithOptions is [NewProgram] with options; opts may be nil.
 //
-// Loading resolves labels and map references, then asks the kernel to verify and load the
-// program. If the kernel refuses, the load is repeated with a verifier log (growing the buffer
-// while the kernel answers ENOSPC) so the error can say why: a rejection by the verifier is a
-// [*VerifierError] whose Error names the failing instruction and, for instructions built with
-// asm, the Go file:line that emitted it. Other failures wrap the errno (errors.Is works).
+// Loading resolves labels, map references, kfunc names, AttachTo and CO-RE relocations (see
+// [asm.CoreFieldOffset]; unresolvable ones poison their instruction, as libbpf does), then
+// asks the kernel to verify and load the program. Unless [ProgramOptions.NoBTF] is set, it also passes BTF
+// func_info and line_info generated from the instructions' Go source positions, so that the
+// verifier log and `bpftool prog dump xlated ... linum` show the Go file:line of each
+// instruction; if the kernel refuses that BTF, the program is loaded without it.
+//
+// If the kernel refuses the program, the load is repeated with a verifier log (growing the
+// buffer while the kernel answers ENOSPC) so the error can say why: a rejection by the
+// verifier is a [*VerifierError] whose Error names the failing instruction and, for
+// instructions built with asm, the Go file:line that emitted it. Other failures wrap the
+// errno (errors.Is works).
 func NewProgramWithOptions(spec *ProgramSpec, opts *ProgramOptions) (*Program, error) {
 	if spec == nil {
 		return nil, errors.New("program: nil spec")
@@ -156,22 +176,26 @@ func NewProgramWithOptions(spec *ProgramSpec, opts *ProgramOptions) (*Program, e
 	if spec.Type == UnspecifiedProgram {
 		return nil, fmt.Errorf("program %q: no program type", spec.Name)
 	}
-	if spec.AttachBTFID == 0 && spec.AttachTo != "" {
-		switch spec.Type {
-		case Tracing, LSM, Extension, StructOps:
-			return nil, fmt.Errorf("program %q: attach target %q must be resolved to AttachBTFID (see package btf)", spec.Name, spec.AttachTo)
-		}
+	attachBTFID, attachType, err := resolveAttachTo(spec)
+	if err != nil {
+		return nil, fmt.Errorf("program %q: %w", spec.Name, err)
 	}
 
 	kfuncID := opts.KfuncID
 	if kfuncID == nil {
-		// Without a resolver a kfunc named by asm.CallKfuncByName would reach the kernel with
-		// its placeholder id; say which name is unresolved instead.
-		kfuncID = func(name string) (int32, int16, error) {
-			return 0, 0, fmt.Errorf("kfunc %q: not resolved (ProgramOptions.KfuncID is nil)", name)
-		}
+		kfuncID = resolveKfunc
 	}
-	code, err := spec.Instructions.AppendEncode(nil, &asm.EncodeOptions{
+	if spec.Instructions.HasCoreRelos() {
+		// Relocate a copy, so that the caller's spec stays as it is and what follows
+		// (BTF line info, verifier errors) sees the instructions the kernel gets.
+		relocated := *spec
+		if relocated.Instructions, err = applyCORE(spec.Instructions, opts.KernelBTF); err != nil {
+			return nil, fmt.Errorf("program %q: %w", spec.Name, err)
+		}
+		spec = &relocated
+	}
+	insns := spec.Instructions
+	code, err := insns.AppendEncode(nil, &asm.EncodeOptions{
 		MapFD:   mapFDResolver(opts.Maps),
 		KfuncID: kfuncID,
 	})
@@ -187,8 +211,8 @@ func NewProgramWithOptions(spec *ProgramSpec, opts *ProgramOptions) (*Program, e
 		KernVersion:        spec.KernelVersion,
 		ProgFlags:          spec.Flags,
 		ProgIfindex:        spec.Ifindex,
-		ExpectedAttachType: uint32(spec.AttachType),
-		AttachBTFID:        spec.AttachBTFID,
+		ExpectedAttachType: uint32(attachType),
+		AttachBTFID:        attachBTFID,
 	}
 	copy(attr.ProgName[:], name)
 	if spec.AttachTarget != nil {
@@ -200,7 +224,13 @@ func NewProgramWithOptions(spec *ProgramSpec, opts *ProgramOptions) (*Program, e
 		attr.AttachProgFD = uint32(raw)
 	}
 
-	fd, log, err := loadWithLog(&attr, opts)
+	var pb *progBTF
+	if !opts.NoBTF {
+		if pb, err = buildProgBTF(name, insns, code); err != nil {
+			return nil, fmt.Errorf("program %q: %w", spec.Name, err)
+		}
+	}
+	fd, log, err := loadProgram(&attr, opts, pb)
 	if err != nil {
 		return nil, loadError(spec, err, log)
 	}

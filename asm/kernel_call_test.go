@@ -13,8 +13,6 @@ import (
 
 	"github.com/bpfgo/bpf"
 	"github.com/bpfgo/bpf/asm"
-	"github.com/bpfgo/bpf/btf"
-	"github.com/bpfgo/bpf/internal/sys"
 	"github.com/bpfgo/bpf/internal/testutil"
 	"github.com/bpfgo/bpf/packet"
 )
@@ -119,15 +117,17 @@ func TestKernelLoopCallback(t *testing.T) {
 		},
 	}
 	// The verifier needs BTF func_info for a program that takes a function's address
-	// (BPF_PSEUDO_FUNC): the callback's signature. bpf.ProgramSpec cannot carry func_info
-	// yet, so NewProgram fails, naming the LoadFunc line, and the test loads the program
-	// with func_info through internal/sys.
-	if _, err := tryLoadSyscall(pb, fromContext, operands{}); err == nil {
-		t.Log("bpf.NewProgram loads asm.LoadFunc callbacks now: drop loadWithFuncInfo")
+	// (BPF_PSEUDO_FUNC): NewProgram generates it. Without it (ProgramOptions.NoBTF) the
+	// kernel refuses the program, and the error names the LoadFunc line.
+	noBTF := pb
+	noBTF.opts = &bpf.ProgramOptions{NoBTF: true}
+	if sp, err := tryLoadSyscall(noBTF, fromContext, operands{}); err == nil {
+		sp.p.Close()
+		t.Fatal("a LoadFunc callback loaded without func_info")
 	} else {
 		wantVerifierError(t, err, "kernel_call_test.go", loadFuncLine, "missing btf func_info")
 	}
-	sp := loadWithFuncInfo(t, pb, "sum")
+	sp := loadSyscall(t, pb, fromContext, operands{})
 	const maxLoops = 1 << 23 // BPF_MAX_LOOPS
 	checkProgram(t, sp, []operands{{0, 99}, {1, 99}, {10, 99}, {1000, 5000}, {10, 3}, {10, 0}, {maxLoops + 1, 0}},
 		func(in operands) string { return fmt.Sprintf("bpf_loop(%d) stopping at %d", in[0], in[1]) },
@@ -407,95 +407,19 @@ func TestKernelKfuncCall(t *testing.T) {
 		}
 	})
 
-	// Without ProgramOptions.KfuncID nothing resolves the name: loading must fail with an
-	// error that names the kfunc, before the kernel sees a placeholder id.
+	// Without ProgramOptions.KfuncID, NewProgram looks names up in the kernel's BTF; a name
+	// that is not there fails with an error naming it, before the kernel sees a placeholder id.
 	t.Run("name without resolver", func(t *testing.T) {
-		_, err := tryLoadSyscall(progBody{body: byName}, fromContext, operands{})
-		if err == nil || !strings.Contains(err.Error(), "bpf_rcu_read_lock") {
-			t.Fatalf("a kfunc name nobody resolves: got %v, want an error naming it", err)
+		check(t, progBody{body: byName}, []operands{{0}, {41}},
+			func(in operands) uint64 { return in[0] + 1 },
+			func(in operands) string { return fmt.Sprintf("by name, default resolver (a=%d)", in[0]) })
+		unknown := asm.Instructions{asm.CallKfuncByName("bpf_no_such_kfunc"), asm.MovImm(asm.R0, 0)}
+		sp, err := tryLoadSyscall(progBody{body: unknown}, fromContext, operands{})
+		if err == nil {
+			sp.p.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "bpf_no_such_kfunc") {
+			t.Fatalf("a kfunc name the kernel lacks: got %v, want an error naming it", err)
 		}
 	})
-}
-
-// loadWithFuncInfo loads pb (operands from the context) as a syscall program with BTF
-// func_info for the main program and the functions at the given labels, each typed
-// "long f(u64, void *)" — what bpf.ProgramSpec cannot express yet.
-func loadWithFuncInfo(t *testing.T, pb progBody, labels ...string) *syscallProg {
-	t.Helper()
-	insns := pb.assemble(fromContext, operands{})
-	code, err := insns.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	b := btf.NewBuilder()
-	must := func(id btf.TypeID, err error) btf.TypeID {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
-	u64 := must(b.Add(&btf.Int{Name: "u64", Size: 8, Bits: 64}))
-	long := must(b.Add(&btf.Int{Name: "long", Size: 8, Bits: 64, Encoding: btf.Signed}))
-	ptr := must(b.Add(&btf.Pointer{}))
-	mainProto := must(b.Add(&btf.FuncProto{Return: long, Params: []btf.FuncParam{{Name: "ctx", Type: ptr}}}))
-	cbProto := must(b.Add(&btf.FuncProto{Return: long, Params: []btf.FuncParam{{Name: "i", Type: u64}, {Name: "ctx", Type: ptr}}}))
-	infos := []btf.ProgFuncInfo{{InsnOff: 0, TypeID: must(b.Add(&btf.Func{Name: "main", Type: mainProto}))}}
-	for _, label := range labels {
-		slot, found := 0, false
-		for _, ins := range insns {
-			if ins.IsLabel() && ins.Reference == label {
-				found = true
-				break
-			}
-			slot += ins.Slots()
-		}
-		if !found {
-			t.Fatalf("no label %q", label)
-		}
-		infos = append(infos, btf.ProgFuncInfo{InsnOff: uint32(slot), TypeID: must(b.Add(&btf.Func{Name: label, Type: cbProto}))})
-	}
-	raw, err := b.Marshal(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	btfFD, err := sys.BTFLoad(&sys.BTFLoadAttr{BTF: sys.NewSlicePointer(raw), BTFSize: uint32(len(raw))})
-	if err != nil {
-		t.Fatalf("load BTF: %v", err)
-	}
-	defer btfFD.Close()
-	fi, err := btf.MarshalFuncInfos(infos)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := make([]byte, 1<<16)
-	attr := sys.ProgLoadAttr{
-		ProgType:        uint32(bpf.Syscall),
-		ProgFlags:       sys.BPF_F_SLEEPABLE,
-		InsnCnt:         uint32(len(code) / asm.InstructionSize),
-		Insns:           sys.NewSlicePointer(code),
-		License:         sys.NewStringPointer("GPL"),
-		ProgBTFFD:       uint32(btfFD.Int()),
-		FuncInfoRecSize: btf.FuncInfoRecSize,
-		FuncInfo:        sys.NewSlicePointer(fi),
-		FuncInfoCnt:     uint32(len(infos)),
-		LogLevel:        1,
-		LogSize:         uint32(len(log)),
-		LogBuf:          sys.NewSlicePointer(log),
-	}
-	fd, err := sys.ProgLoad(&attr)
-	if err != nil {
-		t.Fatalf("load with func_info: %v\n%s\n%v", err, bytes.TrimRight(log, "\x00"), insns)
-	}
-	raw2, err := fd.Take()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := bpf.NewProgramFromFD(raw2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return &syscallProg{p: p, mode: fromContext}
 }

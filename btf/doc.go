@@ -42,4 +42,18 @@
 //
 // [LoadSpecAndExtFromELF] parses .BTF and .BTF.ext: func_info, line_info and
 // CO-RE relocation records per code section ([Ext]).
+//
+// # CO-RE
+//
+// CO-RE relocations adapt a program to the kernel it is loaded on: field
+// offsets and sizes, bitfield shifts, type and enumerator existence, sizes,
+// IDs and values (all 13 BPF_CORE_* kinds). [CalcCORE] resolves a .BTF.ext
+// record of an object against a target Spec with libbpf's rules ("___flavour"
+// suffixes, compatible kinds, access strings such as "0:1:2", anonymous
+// members, ambiguity checks); [ApplyCORERelos] writes the results into the
+// instructions, and poisons those that cannot be resolved so that the
+// verifier rejects them only where they are reachable. Programs built in Go
+// name kernel types instead ([asm.CoreFieldOffset], [asm.CoreRead], ...);
+// [ApplyCORE] resolves those, and bpf.NewProgram calls it with the running
+// kernel's BTF.
 package btf
