@@ -156,3 +156,22 @@ func RequireKernel(t testing.TB, major, minor int, feature string) {
 		t.Skipf("kernel %d.%d lacks %s (requires >= %d.%d)", ma, mi, feature, major, minor)
 	}
 }
+
+// VMKernel returns the Debian kernel series the vmtest harness booted the test in ("6.1",
+// "6.12"), from BPFGO_VM_KERNEL, or "" on the host.
+func VMKernel() string { return os.Getenv("BPFGO_VM_KERNEL") }
+
+// HostOnly marks a test that shells out to tool (bpftool, clang-19, ...): inside a vmtest guest
+// that lacks the tool it skips t and says so. On the host, and in a guest the harness copied the
+// tool into (vmtest -tools), it does nothing; there a missing tool is RequireTool's business.
+func HostOnly(t testing.TB, tool string) {
+	t.Helper()
+	k := VMKernel()
+	if k == "" {
+		return
+	}
+	if _, err := exec.LookPath(tool); err == nil {
+		return
+	}
+	t.Skipf("host-only: needs %s, which the kernel %s guest does not have (add it with vmtest -tools)", tool, k)
+}
