@@ -122,9 +122,17 @@ func ProgQuery(attr *ProgQueryAttr) error {
 
 // ProgTestRun runs a program on test input (BPF_PROG_TEST_RUN); results are
 // written back into attr (Retval, Duration, DataSizeOut, CtxSizeOut).
+//
+// A repeated run (Repeat > 1) stops with EINTR when a signal is pending, after
+// some repetitions already ran with their side effects (map updates, ring
+// buffer records); retrying would run them again. So a repeated run happens
+// on a locked thread with signals blocked, and is never retried.
 func ProgTestRun(attr *ProgTestRunAttr) error {
-	_, err := BPF(BPF_PROG_TEST_RUN, unsafe.Pointer(attr), unsafe.Sizeof(*attr))
-	return err
+	if attr.Repeat <= 1 {
+		_, err := BPF(BPF_PROG_TEST_RUN, unsafe.Pointer(attr), unsafe.Sizeof(*attr))
+		return err
+	}
+	return bpfSignalsBlocked(BPF_PROG_TEST_RUN, unsafe.Pointer(attr), unsafe.Sizeof(*attr))
 }
 
 func nextID(cmd Cmd, attr *GetIDAttr) error {

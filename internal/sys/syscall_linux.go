@@ -24,6 +24,29 @@ func BPF(cmd Cmd, attr unsafe.Pointer, size uintptr) (uintptr, error) {
 	}
 }
 
+// bpfSignalsBlocked calls bpf(2) once, on a locked thread with every signal
+// blocked, so that a long-running command is not cut short with EINTR. Blocked
+// signals stay pending and are delivered when the mask is restored.
+func bpfSignalsBlocked(cmd Cmd, attr unsafe.Pointer, size uintptr) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var all, old unix.Sigset_t
+	for i := range all.Val {
+		all.Val[i] = ^all.Val[i]
+	}
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &all, &old); err != nil {
+		return fmt.Errorf("block signals: %w", err)
+	}
+	_, _, errno := unix.Syscall(unix.SYS_BPF, uintptr(cmd), uintptr(attr), size)
+	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil); err != nil {
+		return fmt.Errorf("restore signal mask: %w", err)
+	}
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
 // PerfEventOpen calls perf_event_open(2) and returns the new event, which the
 // caller owns. If attr.Size is zero it is set to the size of [PerfEventAttr].
 // PERF_FLAG_FD_CLOEXEC is always added to flags. Pointers hidden in attr's

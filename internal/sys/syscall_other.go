@@ -19,3 +19,8 @@ func BPF(cmd Cmd, attr unsafe.Pointer, size uintptr) (uintptr, error) {
 func PerfEventOpen(attr *PerfEventAttr, pid, cpu, groupFD int, flags uint) (*FD, error) {
 	return nil, &FeatureError{Feature: "perf_event_open(2) on " + runtime.GOOS}
 }
+
+func bpfSignalsBlocked(cmd Cmd, attr unsafe.Pointer, size uintptr) error {
+	_, err := BPF(cmd, attr, size)
+	return err
+}
