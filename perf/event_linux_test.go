@@ -1,0 +1,46 @@
+//go:build linux
+
+package perf
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/bpfgo/bpf/event"
+)
+
+// TestEventConsumer runs the event pipeline over a perf reader whose ring
+// overflows: lost samples show up in the consumer's statistics.
+func TestEventConsumer(t *testing.T) {
+	r := newRig(t, recordSize)
+	rd := newReader(t, r.events, &ReaderOptions{PerCPUBuffer: 1})
+	layout, err := event.ParseLayout("[seq:u64 w1:u64 w2:u64 w3:u64 w4:u64 w5:u64 w6:u64 w7:u64]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last uint64
+	c := event.NewConsumer(event.PerfSource(rd), func(s []byte) error {
+		seq, err := layout.Uint(s, 0)
+		last = seq
+		return err
+	}, nil)
+	r.run(t, 1000) // the one-page ring holds ~50: the rest is lost
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	r.run(t, 1) // flushes the lost count
+	deadline := time.Now().Add(5 * time.Second)
+	for st := c.Stats(); st.Processed+st.Lost < 1001 && time.Now().Before(deadline); st = c.Stats() {
+		time.Sleep(time.Millisecond)
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Stats()
+	t.Logf("stats: %v", st)
+	if st.Processed+st.Lost != readCounter(t, r.seq) || st.Lost == 0 || last != 1000 {
+		t.Fatalf("stats %+v, last %d", st, last)
+	}
+}
