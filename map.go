@@ -763,6 +763,10 @@ func (m *Map) elemError(op string, err error) error {
 	case errors.Is(err, unix.E2BIG) && op == "update" && m.typ.isIndexed():
 		e.sentinel = ErrKeyNotExist
 		e.err = fmt.Errorf("index >= max entries %d: %w", m.maxEntries, err)
+	case errors.Is(err, unix.EINVAL) && op == "delete" && m.typ == SockMap:
+		// A SockMap answers EINVAL for an empty slot or an index beyond
+		// max_entries, where every other map says ENOENT.
+		e.sentinel = ErrKeyNotExist
 	case errors.Is(err, unix.ENOSPC) && op == "update" && m.typ == LPMTrie:
 		e.sentinel = ErrMapFull
 	case errors.Is(err, errnoENOTSUPP), errors.Is(err, unix.EOPNOTSUPP):
