@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfgo/bpf"
+	"github.com/bpfgo/bpf/internal/epoll"
 	"github.com/bpfgo/bpf/internal/sys"
 )
 
@@ -50,7 +51,7 @@ type Reader struct {
 	mu      sync.Mutex // serialises the slow path and Close
 	rings   []*ring
 	next    int // where the next scan for data starts (round robin)
-	poll    *poller
+	poll    *epoll.Poller
 	m       *bpf.Map
 	paused  bool
 	lost    atomic.Uint64
@@ -116,7 +117,7 @@ func NewReader(m *bpf.Map, opts *ReaderOptions) (*Reader, error) {
 
 func (r *Reader) init(cpus []int, pages, watermark int) error {
 	var err error
-	if r.poll, err = newPoller(len(cpus)); err != nil {
+	if r.poll, err = epoll.New(len(cpus)); err != nil {
 		return err
 	}
 	for i, cpu := range cpus {
@@ -128,7 +129,7 @@ func (r *Reader) init(cpus []int, pages, watermark int) error {
 			return err
 		}
 		r.rings = append(r.rings, rg)
-		if err := r.poll.add(rg.fd.Int(), unix.EPOLLIN, int32(i)); err != nil {
+		if err := r.poll.Add(rg.fd.Int(), unix.EPOLLIN, int32(i)); err != nil {
 			return err
 		}
 	}
@@ -486,7 +487,7 @@ func (r *Reader) refill(ctx context.Context) error {
 				return nil
 			}
 		}
-		if _, err := r.poll.wait(ctx, &r.closed); err != nil {
+		if _, err := r.poll.Wait(ctx, &r.closed); err != nil {
 			if errors.Is(err, ErrClosed) {
 				return ErrClosed
 			}
@@ -502,7 +503,7 @@ func (r *Reader) Close() error {
 	if r == nil || r.closed.Swap(true) {
 		return nil
 	}
-	r.poll.wake()
+	r.poll.Wake()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.release()
@@ -529,7 +530,7 @@ func (r *Reader) release() error {
 		errs = append(errs, rg.fd.Close())
 	}
 	if r.poll != nil {
-		errs = append(errs, r.poll.close())
+		errs = append(errs, r.poll.Close())
 	}
 	errs = append(errs, r.m.Close())
 	return errors.Join(errs...)

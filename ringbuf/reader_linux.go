@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfgo/bpf"
+	"github.com/bpfgo/bpf/internal/epoll"
 )
 
 // Reader reads records from a ring buffer map (BPF_MAP_TYPE_RINGBUF).
@@ -37,7 +38,7 @@ type Reader struct {
 	prodPos *uint64    // producer page: written by the kernel
 	mem     *mapping
 	m       *bpf.Map // our own dup of the map
-	poll    *poller
+	poll    *epoll.Poller
 	size    int
 	name    string
 }
@@ -66,7 +67,7 @@ func NewReader(m *bpf.Map) (*Reader, error) {
 	if err := r.init(page); err != nil {
 		r.mem.unmap()
 		if r.poll != nil {
-			r.poll.close()
+			r.poll.Close()
 		}
 		own.Close()
 		return nil, fmt.Errorf("map %q: new ring buffer reader: %w", m.Name(), err)
@@ -97,13 +98,13 @@ func (r *Reader) init(page int) error {
 	r.cons = atomic.LoadUint64(r.consPos)
 	r.prod, r.pub = r.cons, r.cons
 
-	if r.poll, err = newPoller(1); err != nil {
+	if r.poll, err = epoll.New(1); err != nil {
 		return err
 	}
 	// Edge-triggered: the kernel wakes us when a record is committed at the
 	// consumer position we published, also the one a busy record held up.
 	// Level-triggered would spin while a record is busy.
-	return r.poll.add(fd, unix.EPOLLIN|unix.EPOLLET, 0)
+	return r.poll.Add(fd, unix.EPOLLIN|unix.EPOLLET, 0)
 }
 
 // Size returns the size of the ring's data area in bytes.
@@ -327,7 +328,7 @@ func (r *Reader) refill(ctx context.Context) error {
 			// The oldest record is still being written; its commit sees our
 			// published position and wakes us.
 		}
-		if _, err := r.poll.wait(ctx, &r.closed); err != nil {
+		if _, err := r.poll.Wait(ctx, &r.closed); err != nil {
 			if errors.Is(err, ErrClosed) {
 				r.release()
 				return ErrClosed
@@ -358,14 +359,14 @@ func (r *Reader) Close() error {
 	if r == nil || r.closed.Swap(true) {
 		return nil
 	}
-	r.poll.wake()
+	r.poll.Wake()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// A read on another goroutine may be inside its lock-free part: swap the
 	// ring for zero pages instead of unmapping it under its feet. The reader's
 	// next call (or the Reader's cleanup) unmaps them.
 	err := r.mem.retire()
-	return errors.Join(err, r.poll.close(), r.m.Close())
+	return errors.Join(err, r.poll.Close(), r.m.Close())
 }
 
 // mapping is the memory of a Reader or Writer: kept apart from it so that a

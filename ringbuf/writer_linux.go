@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfgo/bpf"
+	"github.com/bpfgo/bpf/internal/epoll"
 )
 
 // ErrFull is returned by [Writer.Write] and [Writer.Reserve] when the user
@@ -37,7 +38,7 @@ type Writer struct {
 	prodPos *uint64 // written by us
 	mem     *mapping
 	m       *bpf.Map
-	poll    *poller
+	poll    *epoll.Poller
 	size    int
 }
 
@@ -64,7 +65,7 @@ func NewWriter(m *bpf.Map) (*Writer, error) {
 	if err := w.init(page); err != nil {
 		w.mem.unmap()
 		if w.poll != nil {
-			w.poll.close()
+			w.poll.Close()
 		}
 		own.Close()
 		return nil, fmt.Errorf("map %q: new user ring buffer writer: %w", m.Name(), err)
@@ -91,11 +92,11 @@ func (w *Writer) init(page int) error {
 	w.prodPos = (*uint64)(prod)
 	w.data = unsafe.Add(prod, page)
 	w.prod = atomic.LoadUint64(w.prodPos)
-	if w.poll, err = newPoller(1); err != nil {
+	if w.poll, err = epoll.New(1); err != nil {
 		return err
 	}
 	// Level-triggered EPOLLOUT: ready while the ring is not full.
-	return w.poll.add(fd, unix.EPOLLOUT, 0)
+	return w.poll.Add(fd, unix.EPOLLOUT, 0)
 }
 
 // Size returns the size of the ring's data area in bytes.
@@ -173,7 +174,7 @@ func (w *Writer) WriteWait(ctx context.Context, p []byte) error {
 			return err
 		}
 		w.waitMu.Lock()
-		_, err = w.poll.wait(ctx, &w.closed)
+		_, err = w.poll.Wait(ctx, &w.closed)
 		w.waitMu.Unlock()
 		if err != nil {
 			if errors.Is(err, ErrClosed) {
@@ -190,10 +191,10 @@ func (w *Writer) Close() error {
 	if w == nil || w.closed.Swap(true) {
 		return nil
 	}
-	w.poll.wake()
+	w.poll.Wake()
 	w.waitMu.Lock() // a waiting WriteWait returns ErrClosed
 	defer w.waitMu.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return errors.Join(w.mem.retire(), w.poll.close(), w.m.Close())
+	return errors.Join(w.mem.retire(), w.poll.Close(), w.m.Close())
 }

@@ -1,6 +1,9 @@
 //go:build linux
 
-package perf
+// Package epoll is the wait loop the event readers share: an epoll set holding the watched fds
+// and an eventfd, so that Close or a cancelled context wakes a blocked wait at once, with no
+// polling tick.
+package epoll
 
 import (
 	"context"
@@ -17,13 +20,13 @@ import (
 // wakeTag marks the eventfd in the epoll set; ring fds use their own index.
 const wakeTag = -1
 
-// poller waits on an epoll set that holds the watched fds and an eventfd.
+// Poller waits on an epoll set that holds the watched fds and an eventfd.
 // Writing the eventfd (Close, or a cancelled context through
 // context.AfterFunc) wakes a blocked wait at once: there is no polling tick.
 //
-// wait must not be called concurrently with itself; wake may be called from
+// Wait must not be called concurrently with itself; wake may be called from
 // any goroutine, also after close.
-type poller struct {
+type Poller struct {
 	epfd   *sys.FD
 	efd    *sys.FD
 	events []unix.EpollEvent
@@ -32,7 +35,8 @@ type poller struct {
 	onCancel func()         // allocated once: wakes the wait and marks wg done
 }
 
-func newPoller(maxEvents int) (*poller, error) {
+// New returns a Poller that reports up to maxEvents ready fds per wait. The caller must Close it.
+func New(maxEvents int) (*Poller, error) {
 	raw, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("epoll_create1: %w", err)
@@ -51,20 +55,20 @@ func newPoller(maxEvents int) (*poller, error) {
 		epfd.Close()
 		return nil, err
 	}
-	p := &poller{epfd: epfd, efd: efd, events: make([]unix.EpollEvent, maxEvents+1)}
+	p := &Poller{epfd: epfd, efd: efd, events: make([]unix.EpollEvent, maxEvents+1)}
 	p.onCancel = func() {
-		p.wake()
+		p.Wake()
 		p.wg.Done()
 	}
-	if err := p.add(efd.Int(), unix.EPOLLIN, wakeTag); err != nil {
-		p.close()
+	if err := p.Add(efd.Int(), unix.EPOLLIN, wakeTag); err != nil {
+		p.Close()
 		return nil, err
 	}
 	return p, nil
 }
 
-// add watches fd for events; tag comes back from wait.
-func (p *poller) add(fd int, events uint32, tag int32) error {
+// Add watches fd for events; tag comes back from wait.
+func (p *Poller) Add(fd int, events uint32, tag int32) error {
 	ev := unix.EpollEvent{Events: events, Fd: tag}
 	if err := unix.EpollCtl(p.epfd.Int(), unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return fmt.Errorf("epoll_ctl add fd %d: %w", fd, err)
@@ -72,8 +76,8 @@ func (p *poller) add(fd int, events uint32, tag int32) error {
 	return nil
 }
 
-// wake makes a blocked or the next wait return. It is safe after close.
-func (p *poller) wake() {
+// Wake makes a blocked or the next wait return. It is safe after close.
+func (p *Poller) Wake() {
 	raw, err := p.efd.Acquire()
 	if err != nil {
 		return
@@ -84,17 +88,17 @@ func (p *poller) wake() {
 }
 
 // drainWake resets the eventfd counter.
-func (p *poller) drainWake() {
+func (p *Poller) drainWake() {
 	var buf [8]byte
 	unix.Read(p.efd.Int(), buf[:])
 }
 
 // wait blocks until a watched fd is ready and returns the tags of the ready
-// fds. It returns ErrClosed once closed is set (and the eventfd written), and
+// fds. It returns sys.ErrClosed once closed is set (and the eventfd written), and
 // ctx's error, wrapped, when ctx is done. No goroutine outlives wait.
-func (p *poller) wait(ctx context.Context, closed *atomic.Bool) ([]unix.EpollEvent, error) {
+func (p *Poller) Wait(ctx context.Context, closed *atomic.Bool) ([]unix.EpollEvent, error) {
 	if closed.Load() {
-		return nil, ErrClosed
+		return nil, sys.ErrClosed
 	}
 	if ctx.Done() != nil {
 		if err := ctx.Err(); err != nil {
@@ -130,7 +134,7 @@ func (p *poller) wait(ctx context.Context, closed *atomic.Bool) ([]unix.EpollEve
 		if woken {
 			p.drainWake()
 			if closed.Load() {
-				return nil, ErrClosed
+				return nil, sys.ErrClosed
 			}
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("wait: %w", err)
@@ -143,7 +147,7 @@ func (p *poller) wait(ctx context.Context, closed *atomic.Bool) ([]unix.EpollEve
 	}
 }
 
-// close closes the epoll fd and the eventfd.
-func (p *poller) close() error {
+// Close closes the epoll fd and the eventfd.
+func (p *Poller) Close() error {
 	return errors.Join(p.epfd.Close(), p.efd.Close())
 }
