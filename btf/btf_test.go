@@ -219,7 +219,7 @@ func TestFormatC(t *testing.T) {
 	enum color col;
 	struct task *parent;
 	int (*cb)(struct task *, u32);
-	const volatile char comm[16];
+	volatile const char comm[16];
 	struct {
 		int x;
 		long y;
