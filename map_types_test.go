@@ -4,6 +4,7 @@ package bpf
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"testing"
@@ -31,9 +32,10 @@ func TestMapEveryType(t *testing.T) {
 	ncpu, _ := PossibleCPUs()
 	inner := &MapSpec{Name: "inner", Type: Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}
 	tests := []struct {
-		spec *MapSpec
-		ops  func(t *testing.T, m *Map)
-		skip string
+		spec  *MapSpec
+		ops   func(t *testing.T, m *Map)
+		skip  string
+		since string // the Linux version that added the type: older kernels may lack it (probed)
 	}{
 		{spec: &MapSpec{Type: Hash, KeySize: 4, ValueSize: 8, MaxEntries: 8}, ops: opsKeyed},
 		{spec: &MapSpec{Type: Array, KeySize: 4, ValueSize: 8, MaxEntries: 8}, ops: opsArray},
@@ -61,13 +63,13 @@ func TestMapEveryType(t *testing.T) {
 		{spec: &MapSpec{Type: SkStorage, KeySize: 4, ValueSize: 8}, ops: opsSkStorage},
 		{spec: &MapSpec{Type: DevMapHash, KeySize: 4, ValueSize: 4, MaxEntries: 2}, ops: opsDevMap},
 		{spec: &MapSpec{Type: StructOpsMap, KeySize: 4, MaxEntries: 1}},
-		{spec: &MapSpec{Type: RingBuf, MaxEntries: uint32(os.Getpagesize())}, ops: opsNoElems},
-		{spec: &MapSpec{Type: InodeStorage, KeySize: 4, ValueSize: 8}, ops: opsInodeStorage},
-		{spec: &MapSpec{Type: TaskStorage, KeySize: 4, ValueSize: 8}, ops: opsTaskStorage},
-		{spec: &MapSpec{Type: BloomFilter, ValueSize: 8, MaxEntries: 16}, ops: opsBloom},
-		{spec: &MapSpec{Type: UserRingBuf, MaxEntries: uint32(os.Getpagesize())}, ops: opsNoElems},
-		{spec: &MapSpec{Type: CgrpStorage, KeySize: 4, ValueSize: 8}, ops: opsCgrpStorage},
-		{spec: &MapSpec{Type: Arena, MaxEntries: 4, Flags: MapFlagMmapable}, ops: opsArena},
+		{spec: &MapSpec{Type: RingBuf, MaxEntries: uint32(os.Getpagesize())}, ops: opsNoElems, since: "5.8"},
+		{spec: &MapSpec{Type: InodeStorage, KeySize: 4, ValueSize: 8}, ops: opsInodeStorage, since: "5.10"},
+		{spec: &MapSpec{Type: TaskStorage, KeySize: 4, ValueSize: 8}, ops: opsTaskStorage, since: "5.11"},
+		{spec: &MapSpec{Type: BloomFilter, ValueSize: 8, MaxEntries: 16}, ops: opsBloom, since: "5.16"},
+		{spec: &MapSpec{Type: UserRingBuf, MaxEntries: uint32(os.Getpagesize())}, ops: opsNoElems, since: "6.1"},
+		{spec: &MapSpec{Type: CgrpStorage, KeySize: 4, ValueSize: 8}, ops: opsCgrpStorage, since: "6.2"},
+		{spec: &MapSpec{Type: Arena, MaxEntries: 4, Flags: MapFlagMmapable}, ops: opsArena, since: "6.9"},
 	}
 	covered := map[MapType]bool{}
 	for _, tt := range tests {
@@ -75,6 +77,10 @@ func TestMapEveryType(t *testing.T) {
 		t.Run(tt.spec.Type.String(), func(t *testing.T) {
 			if tt.skip != "" {
 				t.Skip(tt.skip)
+			}
+			if tt.since != "" {
+				feature := fmt.Sprintf("%s map (Linux %s)", tt.spec.Type.KernelName(), tt.since)
+				testutil.RequireFeature(t, feature, func() error { return HaveMapType(tt.spec.Type) })
 			}
 			spec := tt.spec.Copy()
 			spec.Name = "t_" + spec.Type.KernelName()

@@ -50,6 +50,10 @@ type ProgramSpec struct {
 	// Instructions is the program. Map loads refer to maps by handle ([asm.LoadMap]) or by name
 	// ([asm.LoadMapPtr], resolved through [ProgramOptions.Maps]).
 	Instructions asm.Instructions
+	// BTF is the BTF of the ELF object the program was parsed from, with its func_info,
+	// line_info and CO-RE records (see [ProgramBTF]); nil for programs built in Go. Copy
+	// shares it (it is read-only).
+	BTF *ProgramBTF
 }
 
 // Copy returns a deep copy of the spec (the instruction slice is copied; AttachTarget is
@@ -194,6 +198,13 @@ func NewProgramWithOptions(spec *ProgramSpec, opts *ProgramOptions) (*Program, e
 		}
 		spec = &relocated
 	}
+	if spec.BTF != nil && len(spec.BTF.CORERelos) > 0 {
+		relocated := *spec // object CO-RE records (ProgramBTF); see progbtf_object.go
+		if relocated.Instructions, err = objectCORE(spec.Instructions, spec.BTF, opts.KernelBTF); err != nil {
+			return nil, fmt.Errorf("program %q: %w", spec.Name, err)
+		}
+		spec = &relocated
+	}
 	insns := spec.Instructions
 	code, err := insns.AppendEncode(nil, &asm.EncodeOptions{
 		MapFD:   mapFDResolver(opts.Maps),
@@ -225,7 +236,11 @@ func NewProgramWithOptions(spec *ProgramSpec, opts *ProgramOptions) (*Program, e
 	}
 
 	var pb *progBTF
-	if !opts.NoBTF {
+	if !opts.NoBTF && spec.BTF != nil {
+		if pb, err = buildObjectProgBTF(spec.BTF); err != nil { // progbtf_object.go
+			return nil, fmt.Errorf("program %q: %w", spec.Name, err)
+		}
+	} else if !opts.NoBTF {
 		if pb, err = buildProgBTF(name, insns, code); err != nil {
 			return nil, fmt.Errorf("program %q: %w", spec.Name, err)
 		}

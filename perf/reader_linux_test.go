@@ -206,8 +206,9 @@ func TestCancelBlockedRead(t *testing.T) {
 			case <-time.After(time.Second):
 				t.Fatal("Read still blocked 1s after cancel")
 			}
-			if took := time.Since(start); took > 100*time.Millisecond {
-				t.Errorf("Read returned %v after cancel, want < 100ms", took)
+			// 100 ms on hardware; more under emulation, where wake-ups wait for the vCPU.
+			if took, bound := time.Since(start), testutil.LatencyBound(100*time.Millisecond); took > bound {
+				t.Errorf("Read returned %v after cancel, want < %v", took, bound)
 			}
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("got %v, want context.Canceled", err)

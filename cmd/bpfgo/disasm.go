@@ -168,34 +168,16 @@ func functions(syms []elf.Symbol, idx int) []disasmFunc {
 	return fns
 }
 
-// relocations returns the symbol names that the SHT_REL section applying to section idx refers
-// to, by byte offset. BPF objects use REL entries of 16 bytes (r_offset, r_info); the symbol
-// index is the upper half of r_info.
+// relocations returns the symbol names that the relocations of section idx refer to, by
+// byte offset, as the ELF loader resolves them (elfsec reads the REL entries).
 func relocations(f *elfsec.File, idx int, syms []elf.Symbol) (map[uint64]string, error) {
-	res := map[uint64]string{}
-	for _, rs := range f.Sections {
-		if rs.Type != elf.SHT_REL || int(rs.Info) != idx {
-			continue
-		}
-		b, err := elfsec.SectionData(rs)
-		if err != nil {
-			return nil, err
-		}
-		bo := f.ByteOrder
-		for len(b) >= 16 {
-			off, info := bo.Uint64(b), bo.Uint64(b[8:])
-			b = b[16:]
-			si := int(info >> 32)
-			if si == 0 || si > len(syms) {
-				continue
-			}
-			sym := syms[si-1] // Symbols omits the null symbol at index 0
-			name := sym.Name
-			if name == "" && int(sym.Section) < len(f.Sections) && sym.Section != elf.SHN_UNDEF {
-				name = f.Sections[sym.Section].Name // a section symbol (.data, .rodata, ...)
-			}
-			res[off] = name
-		}
+	relocs, err := f.Relocations(idx, syms)
+	if err != nil {
+		return nil, err
+	}
+	res := make(map[uint64]string, len(relocs))
+	for _, r := range relocs {
+		res[r.Offset] = f.SymbolName(r.Symbol)
 	}
 	return res, nil
 }

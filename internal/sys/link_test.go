@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfgo/bpf/btf"
 	"github.com/bpfgo/bpf/internal/sys"
 	"github.com/bpfgo/bpf/internal/testutil"
 )
@@ -39,12 +40,35 @@ func loadProg(t *testing.T, typ sys.ProgType, attach sys.AttachType, insns []uin
 	return fd
 }
 
+// kernelHasEnumValue reports whether the running kernel's BTF has the enumerator value in
+// enum: a probe for attach types and other constants older kernels do not know.
+func kernelHasEnumValue(t *testing.T, enum, value string) bool {
+	t.Helper()
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		t.Fatalf("kernel BTF: %v", err)
+	}
+	_, e, err := btf.Find[*btf.Enum](spec, enum)
+	if err != nil {
+		t.Fatalf("kernel BTF: enum %s: %v", enum, err)
+	}
+	for _, v := range e.Values {
+		if v.Name == value {
+			return true
+		}
+	}
+	return false
+}
+
 // retZero is `r0 = 0; exit`.
 var retZero = []uint64{0xb7, 0x95}
 
 // TestLinkCreateTCX attaches a sched_cls program to lo's TCX ingress through
 // the TCX variant of the link_create attr, then reads the link back.
 func TestLinkCreateTCX(t *testing.T) {
+	if !kernelHasEnumValue(t, "bpf_attach_type", "BPF_TCX_INGRESS") {
+		t.Skip("kernel lacks TCX links (Linux 6.6): no BPF_TCX_INGRESS in its enum bpf_attach_type")
+	}
 	prog := loadProg(t, sys.BPF_PROG_TYPE_SCHED_CLS, sys.BPF_TCX_INGRESS, retZero)
 	ifc, err := net.InterfaceByName("lo")
 	if err != nil {

@@ -2,8 +2,11 @@ package testutil
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +40,14 @@ func CheckFDs(m *testing.M) int {
 
 // collectLeaks runs the GC until pending cleanups have run, then returns the leaks.
 func collectLeaks() []string {
+	RunCleanups()
+	return sys.FDLeaks()
+}
+
+// RunCleanups runs the garbage collector until the cleanups of unreachable objects have run,
+// so that FDs an earlier test left for the collector are closed now rather than in the middle
+// of a later measurement. CheckFDs still reports each of them as a leak.
+func RunCleanups() {
 	for range 3 {
 		runtime.GC()
 		// Cleanups run on a runtime goroutine after GC; wait for a sentinel
@@ -51,5 +62,21 @@ func collectLeaks() []string {
 		case <-time.After(2 * time.Second):
 		}
 	}
-	return sys.FDLeaks()
+}
+
+// FDChanges describes how the open descriptors after differ from those before ("fd 7
+// (anon_inode:bpf-prog) opened; fd 5 (...) closed"), or returns "" if they are the same.
+func FDChanges(before, after map[int]string) string {
+	var changes []string
+	for _, fd := range slices.Sorted(maps.Keys(after)) {
+		if b, ok := before[fd]; !ok || b != after[fd] {
+			changes = append(changes, fmt.Sprintf("fd %d (%s) opened", fd, after[fd]))
+		}
+	}
+	for _, fd := range slices.Sorted(maps.Keys(before)) {
+		if a, ok := after[fd]; !ok || a != before[fd] {
+			changes = append(changes, fmt.Sprintf("fd %d (%s) closed", fd, before[fd]))
+		}
+	}
+	return strings.Join(changes, "; ")
 }

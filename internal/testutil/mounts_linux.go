@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,4 +111,33 @@ func OpenFDCount() int {
 		return -1
 	}
 	return len(ents) - 1 // the directory handle ReadDir itself held
+}
+
+// OpenFDs returns the open file descriptors of the process, each with what it refers to (the
+// target of its /proc/self/fd link, e.g. "anon_inode:bpf-prog"), leaving out the descriptor it
+// reads the directory with. It returns nil if /proc/self/fd cannot be read.
+func OpenFDs() map[int]string {
+	dir, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return nil
+	}
+	defer dir.Close()
+	self := int(dir.Fd())
+	names, err := dir.Readdirnames(-1)
+	if err != nil {
+		return nil
+	}
+	fds := make(map[int]string, len(names))
+	for _, name := range names {
+		fd, err := strconv.Atoi(name)
+		if err != nil || fd == self {
+			continue
+		}
+		target, err := os.Readlink("/proc/self/fd/" + name)
+		if err != nil {
+			continue // closed meanwhile
+		}
+		fds[fd] = target
+	}
+	return fds
 }

@@ -41,3 +41,6 @@ func Cgroup2Root() (string, error) { return "", errors.New("cgroup2 needs Linux"
 
 // OpenFDCount returns -1: /proc/self/fd exists only on Linux.
 func OpenFDCount() int { return -1 }
+
+// OpenFDs returns nil: /proc/self/fd exists only on Linux.
+func OpenFDs() map[int]string { return nil }

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bpfgo/bpf/internal/sys"
 )
@@ -155,6 +156,24 @@ func RequireKernel(t testing.TB, major, minor int, feature string) {
 	if ma < major || (ma == major && mi < minor) {
 		t.Skipf("kernel %d.%d lacks %s (requires >= %d.%d)", ma, mi, feature, major, minor)
 	}
+}
+
+// EmulationSlack is the factor by which [LatencyBound] widens a wake-up latency bound inside a
+// vmtest guest. qemu there emulates the CPUs in software on one host thread (tcg,thread=single):
+// a woken goroutine waits until the emulator switches to the vCPU that runs it, and the timer
+// interrupts that drive the scheduler are emulated too, so a wake-up that takes microseconds on
+// hardware was measured at up to ~100 ms in the guest.
+const EmulationSlack = 5
+
+// LatencyBound returns the bound a test holds a wake-up latency to, given d, its bound on real
+// hardware: d on the host, d·EmulationSlack inside a vmtest guest ([VMKernel] is set). Use it
+// only for latencies (how soon a blocked call returns after an event), never to excuse a
+// missing feature.
+func LatencyBound(d time.Duration) time.Duration {
+	if VMKernel() != "" {
+		return d * EmulationSlack
+	}
+	return d
 }
 
 // VMKernel returns the Debian kernel series the vmtest harness booted the test in ("6.1",

@@ -1,0 +1,7 @@
+package elfobj
+
+//go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/collection.c -o testdata/collection.o
+//go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfeb -c testdata/collection.c -o testdata/collection_eb.o
+//go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/sections.c -o testdata/sections.o
+//go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/maps.c -o testdata/maps.o
+//go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/kconfig.c -o testdata/kconfig.o
