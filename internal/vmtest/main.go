@@ -49,6 +49,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -352,6 +353,11 @@ func runVMs(ctx context.Context, o *options, kernels []string) []result {
 		}
 		tests = append(tests, harness.TestBinary{ImportPath: b.ImportPath, Dir: b.Dir, Binary: b.Binary})
 		extra[filepath.Join(b.Root, "testdata")] = true
+		// Tests may read another package's testdata (cmd/bpfgo disassembles asm's objects), so
+		// every testdata directory of the module comes along, whatever subset runs.
+		for _, d := range moduleTestdata(b.Root) {
+			extra[d] = true
+		}
 	}
 	fmt.Printf("vmtest: compiled %d test binaries in %.1fs\n", len(tests), time.Since(buildStart).Seconds())
 	var extraDirs []string
@@ -516,4 +522,24 @@ func findBusybox(path string) (string, error) {
 		errs = append(errs, err)
 	}
 	return "", fmt.Errorf("no statically linked busybox (install it with apt-get install -y busybox-static): %w", errors.Join(errs...))
+}
+
+// moduleTestdata returns the testdata directories under the module root, not descending into
+// them (or into hidden directories).
+func moduleTestdata(root string) []string {
+	var dirs []string
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if path != root && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if d.Name() == "testdata" {
+			dirs = append(dirs, path)
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	return dirs
 }

@@ -202,3 +202,27 @@ func TestToolFiles(t *testing.T) {
 		t.Error("missing tool: no error")
 	}
 }
+
+// TestToolFilesOffGuestPath checks that a tool the host finds outside the guest's PATH (as CI
+// finds clang-19 in /usr/lib/llvm-19/bin) also gets a link in the guest's /usr/bin.
+func TestToolFilesOffGuestPath(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatalf("no sh: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink(sh, filepath.Join(dir, "mytool-19")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	files, err := ToolFiles("mytool-19")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.Path == "/usr/bin/mytool-19" && f.Link != "" {
+			return
+		}
+	}
+	t.Fatalf("no /usr/bin/mytool-19 link among %+v", files)
+}

@@ -18,6 +18,9 @@ type HostFile struct {
 	Link   string // symlink target, when Source is empty
 }
 
+// guestPath is the PATH the guest's /init exports.
+var guestPath = []string{"/bin", "/sbin", "/usr/bin", "/usr/sbin"}
+
 // ToolFiles returns what a host program needs to run in the guest: the
 // binary at its real path, a symlink from where PATH finds it, and the
 // shared libraries and dynamic loader that ldd lists, each at the path ldd
@@ -40,6 +43,11 @@ func ToolFiles(tool string) ([]HostFile, error) {
 	files := []HostFile{{Path: real, Source: real}}
 	if real != p {
 		files = append(files, HostFile{Path: p, Link: real})
+	}
+	// The guest's PATH is fixed (/bin:/sbin:/usr/bin:/usr/sbin); a tool the host finds
+	// elsewhere (CI puts /usr/lib/llvm-19/bin first) also gets a link in /usr/bin.
+	if !slices.Contains(guestPath, filepath.Dir(p)) {
+		files = append(files, HostFile{Path: filepath.Join("/usr/bin", filepath.Base(p)), Link: real})
 	}
 	// clang needs its resource directory (stddef.h, stdint.h, ...).
 	if strings.HasPrefix(filepath.Base(real), "clang") {
