@@ -44,8 +44,18 @@ func (s *Spec) SkipQualifiers(id TypeID) (TypeID, Type, error) {
 }
 
 func (s *Spec) skip(id TypeID, typedefs bool) (TypeID, Type, error) {
+	return skipRefs(s, id, typedefs)
+}
+
+// typeLookup decodes types by id: a *Spec, or a cache in front of one.
+type typeLookup interface {
+	TypeByID(id TypeID) (Type, error)
+}
+
+// skipRefs resolves id through qualifiers (and typedefs, when asked) using l.
+func skipRefs(l typeLookup, id TypeID, typedefs bool) (TypeID, Type, error) {
 	for range maxResolveDepth {
-		t, err := s.TypeByID(id)
+		t, err := l.TypeByID(id)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -64,10 +74,13 @@ func (s *Spec) skip(id TypeID, typedefs bool) (TypeID, Type, error) {
 // Sizeof returns the size in bytes of a value of type id, resolving
 // typedefs, qualifiers and arrays. Void, functions and forward declarations
 // have no size and give an error.
-func (s *Spec) Sizeof(id TypeID) (int, error) {
+func (s *Spec) Sizeof(id TypeID) (int, error) { return sizeofVia(s, id) }
+
+// sizeofVia is Sizeof with types decoded through l.
+func sizeofVia(l typeLookup, id TypeID) (int, error) {
 	n := uint64(1)
 	for range maxResolveDepth {
-		t, err := s.TypeByID(id)
+		t, err := l.TypeByID(id)
 		if err != nil {
 			return 0, err
 		}
