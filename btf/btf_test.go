@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/bpfgo/bpf/internal/testutil"
 )
 
 func mustLoad(t testing.TB, path string) *Spec {
@@ -23,7 +25,7 @@ func mustLoad(t testing.TB, path string) *Spec {
 // TestELFRawFormat compares every type of the clang-compiled test object
 // with bpftool's raw dump of it.
 func TestELFRawFormat(t *testing.T) {
-	bpftool := requireTool(t, "bpftool")
+	bpftool := testutil.RequireTool(t, "bpftool")
 	s := mustLoad(t, "testdata/core.o")
 	compareRaw(t, s, runTool(t, bpftool, "btf", "dump", "file", "testdata/core.o", "format", "raw"))
 }
@@ -277,7 +279,7 @@ func TestFormatC(t *testing.T) {
 }
 
 func TestFormatCCompiles(t *testing.T) {
-	clang := requireTool(t, "clang-19")
+	clang := testutil.RequireTool(t, "clang-19")
 	s := mustLoad(t, "testdata/core.o")
 	var src strings.Builder
 	for _, name := range []string{"task", "task___old"} {

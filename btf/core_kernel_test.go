@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/bpfgo/bpf/asm"
+	"github.com/bpfgo/bpf/internal/testutil"
 )
 
 // libbpfRelo is one relocation result from libbpf's debug log.
@@ -29,13 +30,8 @@ var (
 // programs need not pass the verifier).
 func libbpfCORE(t *testing.T, obj string) map[string]map[int]libbpfRelo {
 	t.Helper()
-	bpftool := requireTool(t, "bpftool")
-	if os.Geteuid() != 0 {
-		if os.Getenv("BPFGO_REQUIRE_KERNEL") == "1" {
-			t.Fatal("bpftool prog loadall needs root")
-		}
-		t.Skip("bpftool prog loadall needs root")
-	}
+	bpftool := testutil.RequireTool(t, "bpftool")
+	testutil.RequireRoot(t) // bpftool prog loadall
 	pin := "/sys/fs/bpf/bpfgo_core_" + strconv.Itoa(os.Getpid())
 	out, _ := exec.Command(bpftool, "-d", "prog", "loadall", obj, pin).CombinedOutput()
 	os.RemoveAll(pin)
@@ -124,7 +120,7 @@ func insnAtSlot(insns asm.Instructions, n int) asm.Instruction {
 // TestCOREKernelBpftool cross-checks values from the object against bpftool's raw dump of the
 // kernel's BTF: the target type id and size of task_struct, and pid's offset.
 func TestCOREKernelBpftool(t *testing.T) {
-	bpftool := requireTool(t, "bpftool")
+	bpftool := testutil.RequireTool(t, "bpftool")
 	target := mustLoadKernel(t)
 	out := runTool(t, bpftool, "-j", "btf", "dump", "file", KernelBTFPath, "format", "raw")
 	var dump struct {
@@ -171,7 +167,7 @@ func TestCOREKernelBpftool(t *testing.T) {
 // this object: every value must equal the one computed against the whole kernel BTF (type IDs
 // are renumbered, so those are compared by name).
 func TestCOREMinCoreBTF(t *testing.T) {
-	bpftool := requireTool(t, "bpftool")
+	bpftool := testutil.RequireTool(t, "bpftool")
 	full := mustLoadKernel(t)
 	minPath := t.TempDir() + "/min.btf"
 	runTool(t, bpftool, "gen", "min_core_btf", KernelBTFPath, minPath, "testdata/core_kernel.o")

@@ -6,21 +6,6 @@ import (
 	"testing"
 )
 
-// requireTool returns the path of a test tool such as bpftool. Without it
-// the test skips, naming the tool, unless BPFGO_REQUIRE_KERNEL=1 asks for
-// every avoidable skip to fail.
-func requireTool(tb testing.TB, name string) string {
-	tb.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("BPFGO_REQUIRE_KERNEL") == "1" {
-			tb.Fatalf("%s not installed", name)
-		}
-		tb.Skipf("%s not installed", name)
-	}
-	return path
-}
-
 // requireKernelBTF skips (or fails under BPFGO_REQUIRE_KERNEL=1) when the
 // running kernel exposes no BTF.
 func requireKernelBTF(tb testing.TB) {

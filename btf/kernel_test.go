@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/bpfgo/bpf/internal/testutil"
 )
 
 type bpftoolMember struct {
@@ -34,7 +36,7 @@ type bpftoolType struct {
 // every struct and union the size, member names, type IDs, bit offsets and
 // bitfield sizes.
 func TestKernelOracle(t *testing.T) {
-	bpftool := requireTool(t, "bpftool")
+	bpftool := testutil.RequireTool(t, "bpftool")
 	s := mustLoadKernel(t)
 	out := runTool(t, bpftool, "-j", "btf", "dump", "file", KernelBTFPath, "format", "raw")
 	var dump struct {
@@ -96,7 +98,7 @@ func TestKernelOracle(t *testing.T) {
 // TestKernelRawFormat compares FormatRaw of every type of the running
 // kernel with bpftool's text raw dump, line for line.
 func TestKernelRawFormat(t *testing.T) {
-	bpftool := requireTool(t, "bpftool")
+	bpftool := testutil.RequireTool(t, "bpftool")
 	s := mustLoadKernel(t)
 	want := runTool(t, bpftool, "btf", "dump", "file", KernelBTFPath, "format", "raw")
 	compareRaw(t, s, want)
@@ -321,7 +323,7 @@ func mustType(t testing.TB, s *Spec, id TypeID) Type {
 // and checks that clang accepts the result and lays out task_struct.pid
 // where BTF says.
 func TestKernelFormatCCompiles(t *testing.T) {
-	clang := requireTool(t, "clang-19")
+	clang := testutil.RequireTool(t, "clang-19")
 	s := mustLoadKernel(t)
 	id, _, err := s.TypeByName("task_struct", KindStruct)
 	if err != nil {
@@ -394,7 +396,7 @@ func TestKernelReadFallback(t *testing.T) {
 // (types that point into the base) and checks that bpftool, given vmlinux
 // as base, reads it as we do.
 func TestKernelSplitSynthetic(t *testing.T) {
-	bpftool := requireTool(t, "bpftool")
+	bpftool := testutil.RequireTool(t, "bpftool")
 	base := mustLoadKernel(t)
 	taskID, _, err := base.TypeByName("task_struct", KindStruct)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/bpfgo/bpf/internal/testutil"
 )
 
 type flowKey struct {
@@ -125,7 +127,7 @@ func TestGoTypesRejected(t *testing.T) {
 // TestGoTypesBpftool checks that bpftool reads BTF built from Go types and
 // prints the struct with the Go field names.
 func TestGoTypesBpftool(t *testing.T) {
-	bpftool := requireTool(t, "bpftool")
+	bpftool := testutil.RequireTool(t, "bpftool")
 	m, err := NewMapBTF(reflect.TypeFor[flowKey](), reflect.TypeFor[flowStats]())
 	if err != nil {
 		t.Fatal(err)

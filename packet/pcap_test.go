@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/bpfgo/bpf/internal/testutil"
 )
 
 // writePcap writes frames to a classic pcap file (link type Ethernet), the
@@ -41,14 +43,7 @@ func writePcap(t testing.TB, path string, frames [][]byte) {
 // tcpdump is not installed, and fails then under BPFGO_REQUIRE_KERNEL=1 (CI).
 func tcpdump(t *testing.T, frames [][]byte) string {
 	t.Helper()
-	bin, err := exec.LookPath("tcpdump")
-	if err != nil {
-		const msg = "tcpdump not installed (apt-get install -y tcpdump): it is the independent checksum check"
-		if os.Getenv("BPFGO_REQUIRE_KERNEL") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	bin := testutil.RequireTool(t, "tcpdump") // the independent checksum check
 	path := filepath.Join(t.TempDir(), "frames.pcap")
 	writePcap(t, path, frames)
 	out, err := exec.Command(bin, "-r", path, "-e", "-n", "-vvv", "-K=false").CombinedOutput()
