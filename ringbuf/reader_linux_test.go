@@ -69,8 +69,8 @@ func TestReadAllInOrder(t *testing.T) {
 							count.Store(int64(len(got)))
 						}
 					}()
-					// A test run interrupted by a signal may be retried, so the
-					// program's own counter says how many records it produced.
+					// The program counts what it produced (test-runs with Repeat are
+					// not retried on EINTR), and the test reads that count.
 					var produced uint64
 					for range rounds {
 						r.run(t, perRound)
