@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfgo/bpf/asm"
+	"github.com/bpfgo/bpf/btf"
 	"github.com/bpfgo/bpf/internal/sys"
 )
 
@@ -145,29 +146,36 @@ func HaveHelper(t ProgramType, fn asm.BuiltinFunc) error {
 			return err, errors.Is(err, ErrNotSupported)
 		}
 		feature := fmt.Sprintf("helper %s for %s programs", fn, t)
-		log, err := probeLoad(minimalProgram(t, asm.Instructions{asm.Call(fn)}))
-		if err == nil {
+		return probeCall(feature, t, asm.Call(fn), func(l string) bool {
+			return strings.Contains(l, "invalid func ") || strings.Contains(l, "unknown func ") ||
+				strings.Contains(l, "program of this type cannot use helper")
+		})
+	})
+}
+
+// probeCall loads a minimal program of type t making call and reads the verifier's answer:
+// nil when the verifier reached the call (complaints about its arguments mean the function is
+// there), a [*FeatureError] when a log line matches refused.
+func probeCall(feature string, t ProgramType, call asm.Instruction, refused func(line string) bool) (error, bool) {
+	log, err := probeLoad(minimalProgram(t, asm.Instructions{call}))
+	if err == nil {
+		return nil, true
+	}
+	for _, l := range log {
+		if refused(l) {
+			return &FeatureError{Feature: feature, Err: errors.New(strings.TrimSpace(l))}, true
+		}
+	}
+	for _, l := range log {
+		if _, text, ok := parseInsnLine(l); ok && strings.HasPrefix(text, "call ") {
 			return nil, true
 		}
-		for _, l := range log {
-			if strings.Contains(l, "invalid func ") || strings.Contains(l, "unknown func ") ||
-				strings.Contains(l, "program of this type cannot use helper") {
-				return &FeatureError{Feature: feature, Err: errors.New(strings.TrimSpace(l))}, true
-			}
-		}
-		for _, l := range log {
-			if _, text, ok := parseInsnLine(l); ok && strings.HasPrefix(text, "call ") {
-				// The verifier reached the call, found the helper and complained about its
-				// arguments: the helper exists for this type.
-				return nil, true
-			}
-		}
-		if hasVerifierMessage(log) {
-			// The verifier stopped before the call (the type needs an attach target): no answer.
-			return fmt.Errorf("probe %s: the verifier stopped before the call: %s", feature, decisiveLines(log, 2)), true
-		}
-		return fmt.Errorf("probe %s: %w", feature, err), false
-	})
+	}
+	if hasVerifierMessage(log) {
+		// The verifier stopped before the call (the type needs an attach target): no answer.
+		return fmt.Errorf("probe %s: the verifier stopped before the call: %s", feature, decisiveLines(log, 2)), true
+	}
+	return fmt.Errorf("probe %s: %w", feature, err), false
 }
 
 // HaveMapType reports whether the kernel creates maps of type t: nil if a minimal map of the
@@ -275,4 +283,58 @@ func loadIntBTF() (*sys.FD, error) {
 	b = append(b, strings...)
 	attr := sys.BTFLoadAttr{BTF: sys.NewSlicePointer(b), BTFSize: uint32(len(b))}
 	return sys.BTFLoad(&attr)
+}
+
+// HaveKernelVariable reports whether programs can load the address of the kernel variable
+// name with [asm.LoadKsym] (a typed ksym, BPF_PSEUDO_BTF_ID): nil if so, a [*FeatureError]
+// matching [ErrNotSupported] if the kernel's BTF lacks the variable or the kernel cannot find
+// its address (kallsyms without CONFIG_KALLSYMS_ALL answers ENOENT). The result is cached.
+func HaveKernelVariable(name string) error {
+	feature := fmt.Sprintf("kernel variable %s (typed ksym)", name)
+	id, _, err := resolveKsym(name)
+	if err != nil {
+		if errors.Is(err, btf.ErrNotFound) {
+			return &FeatureError{Feature: feature, Err: err}
+		}
+		return fmt.Errorf("probe %s: %w", feature, err)
+	}
+	return cachedProbe(probeKey{"ksym", uint32(id), 0}, func() (error, bool) {
+		log, err := probeLoad(minimalProgram(SocketFilter, asm.Instructions{asm.LoadBTFID(asm.R1, id)}))
+		if err == nil {
+			return nil, true
+		}
+		for _, l := range log {
+			if strings.Contains(l, "failed to find the address for kernel symbol") {
+				return &FeatureError{Feature: feature, Err: fmt.Errorf("%s: %w", strings.TrimSpace(l), err)}, true
+			}
+		}
+		if errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("probe %s: %w", feature, err), false
+		}
+		return fmt.Errorf("probe %s: %s: %w", feature, decisiveLines(log, 2), err), false
+	})
+}
+
+// HaveKfunc reports whether programs of type t may call the kernel function name
+// ([asm.CallKfuncByName]): nil if so, a [*FeatureError] matching [ErrNotSupported] if the
+// kernel's BTF lacks the function or the kernel does not offer it to this program type. The
+// result is cached.
+func HaveKfunc(t ProgramType, name string) error {
+	feature := fmt.Sprintf("kfunc %s for %s programs", name, t)
+	id, _, err := resolveKfunc(name)
+	if err != nil {
+		if errors.Is(err, btf.ErrNotFound) {
+			return &FeatureError{Feature: feature, Err: err}
+		}
+		return fmt.Errorf("probe %s: %w", feature, err)
+	}
+	return cachedProbe(probeKey{"kfunc", uint32(t), uint32(id)}, func() (error, bool) {
+		if err := HaveProgramType(t); err != nil {
+			return err, errors.Is(err, ErrNotSupported)
+		}
+		return probeCall(feature, t, asm.CallKfunc(id), func(l string) bool {
+			return strings.Contains(l, "calling kernel function") && strings.Contains(l, "not allowed") ||
+				strings.Contains(l, "kernel btf_id") && strings.Contains(l, "is not a function")
+		})
+	})
 }

@@ -1,11 +1,15 @@
 package bpf
 
 import (
+	"encoding/binary"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/bpfgo/bpf/asm"
+	"github.com/bpfgo/bpf/btf"
+	"github.com/bpfgo/bpf/internal/sys"
 	"github.com/bpfgo/bpf/internal/testutil"
 )
 
@@ -152,6 +156,70 @@ func BenchmarkHaveProgramTypeCached(b *testing.B) {
 	for b.Loop() {
 		if err := HaveProgramType(XDP); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestHaveKfunc probes kfuncs: bpf_task_from_pid for syscall programs (Linux 6.2; a
+// not-supported answer must then be about BTF), one no kernel has, and one refused to a
+// program type (bpf_task_from_pid is not offered to socket filters).
+func TestHaveKfunc(t *testing.T) {
+	testutil.RequireRoot(t)
+	err := HaveKfunc(Syscall, "bpf_task_from_pid")
+	if errors.Is(err, ErrNotSupported) {
+		if !errors.Is(err, btf.ErrNotFound) {
+			t.Fatalf("bpf_task_from_pid: %v, want found or absent from BTF", err)
+		}
+		t.Skipf("kernel lacks bpf_task_from_pid (Linux 6.2): %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := HaveKfunc(Syscall, "bpf_no_such_kfunc"); !errors.Is(err, ErrNotSupported) {
+		t.Errorf("bpf_no_such_kfunc: %v, want ErrNotSupported", err)
+	}
+	if err := HaveKfunc(SocketFilter, "bpf_task_from_pid"); !errors.Is(err, ErrNotSupported) {
+		t.Errorf("bpf_task_from_pid for socket filters: %v, want ErrNotSupported", err)
+	}
+}
+
+// TestHaveKernelVariable probes typed ksyms: runqueues (in every vmlinux BTF; its address needs
+// CONFIG_KALLSYMS_ALL) and a variable no kernel has. The load answer is checked against a real
+// program: where the probe says yes, a syscall program reading rq->cpu through bpf_per_cpu_ptr
+// loads and returns each CPU's number.
+func TestHaveKernelVariable(t *testing.T) {
+	testutil.RequireRoot(t)
+	if err := HaveKernelVariable("bpf_no_such_variable"); !errors.Is(err, ErrNotSupported) {
+		t.Errorf("bpf_no_such_variable: %v, want ErrNotSupported", err)
+	}
+	err := HaveKernelVariable("runqueues")
+	testutil.SkipIfNotSupported(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insns := asm.Instructions{
+		asm.Ldx(asm.W, asm.R2, asm.R1, 0), // the CPU, from the context
+		asm.LoadKsym(asm.R1, "runqueues"),
+		asm.Call(asm.FnPerCPUPtr),
+		asm.JmpImm(asm.JEQ, asm.R0, 0, "null"),
+		asm.CoreLoad(asm.W, asm.R0, asm.R0, "rq", "cpu"),
+		asm.Exit(),
+		asm.Label("null"),
+		asm.MovImm(asm.R0, -1),
+		asm.Exit(),
+	}
+	prog, err := NewProgram(&ProgramSpec{Name: "rq_cpu", Type: Syscall, Flags: sys.BPF_F_SLEEPABLE, License: "GPL", Instructions: insns})
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	defer prog.Close()
+	for cpu := range uint32(runtime.NumCPU()) {
+		res, err := prog.Run(&RunOptions{Context: binary.NativeEndian.AppendUint32(nil, cpu)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.ReturnValue != cpu {
+			t.Errorf("rq_cpu(%d) = %d", cpu, int32(res.ReturnValue))
 		}
 	}
 }

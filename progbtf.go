@@ -392,6 +392,19 @@ func resolveKfunc(name string) (int32, int16, error) {
 	return int32(id), 0, nil
 }
 
+// resolveKsym is the default [ProgramOptions.KsymID]: the variable name in vmlinux BTF.
+func resolveKsym(name string) (int32, int32, error) {
+	spec, err := kernelSpec()
+	if err != nil {
+		return 0, 0, fmt.Errorf("kernel variable %q: %w", name, err)
+	}
+	id, _, err := spec.TypeByName(name, btf.KindVar)
+	if err != nil {
+		return 0, 0, fmt.Errorf("kernel variable %q: not a variable in the kernel's BTF (vmlinux describes per-CPU variables only): %w", name, err)
+	}
+	return int32(id), 0, nil
+}
+
 // resolveAttachTo returns the attach_btf_id (and the expected attach type, which struct_ops
 // programs use for the member index) that spec.AttachTo names in the kernel's BTF:
 //

@@ -115,6 +115,10 @@ type ProgramOptions struct {
 	// index. nil means: look the name up among the functions of the kernel's BTF (vmlinux,
 	// parsed once per process).
 	KfuncID func(name string) (id int32, btfIndex int16, err error)
+	// KsymID resolves loads of kernel variables by name ([asm.LoadKsym], typed .ksyms externs
+	// of ELF objects) to a BTF id and the fd of its BTF object. nil means: look the name up
+	// among the variables of the kernel's BTF (vmlinux).
+	KsymID func(name string) (id int32, btfFD int32, err error)
 	// KernelBTF is the BTF that CO-RE relocations ([asm.CoreFieldOffset] and the other
 	// asm.Core* builders) are resolved against. nil means the running kernel's
 	// (/sys/kernel/btf/vmlinux, parsed once per process).
@@ -189,6 +193,10 @@ func NewProgramWithOptions(spec *ProgramSpec, opts *ProgramOptions) (*Program, e
 	if kfuncID == nil {
 		kfuncID = resolveKfunc
 	}
+	ksymID := opts.KsymID
+	if ksymID == nil {
+		ksymID = resolveKsym
+	}
 	if spec.Instructions.HasCoreRelos() {
 		// Relocate a copy, so that the caller's spec stays as it is and what follows
 		// (BTF line info, verifier errors) sees the instructions the kernel gets.
@@ -209,6 +217,7 @@ func NewProgramWithOptions(spec *ProgramSpec, opts *ProgramOptions) (*Program, e
 	code, err := insns.AppendEncode(nil, &asm.EncodeOptions{
 		MapFD:   mapFDResolver(opts.Maps),
 		KfuncID: kfuncID,
+		KsymID:  ksymID,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("program %q: %w", spec.Name, err)

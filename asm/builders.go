@@ -485,6 +485,16 @@ func LoadBTFID(dst Register, id int32) Instruction {
 	return Instruction{OpCode: opLoadImm64, Dst: dst, Src: PseudoBTFID, Constant: int64(id), pc: callerPC()}
 }
 
+// LoadKsym returns dst = the address of the kernel variable name (a typed ksym,
+// BPF_PSEUDO_BTF_ID); the loader resolves its BTF id in the running kernel's BTF. vmlinux BTF
+// describes per-CPU variables (e.g. runqueues), so the value is a per-CPU pointer for
+// bpf_per_cpu_ptr or bpf_this_cpu_ptr.
+//
+//go:noinline
+func LoadKsym(dst Register, name string) Instruction {
+	return Instruction{OpCode: opLoadImm64, Dst: dst, Src: PseudoBTFID, Reference: name, pc: callerPC()}
+}
+
 // LoadMapByIndex returns dst = the map at index idx of the program's fd array
 // (BPF_PSEUDO_MAP_IDX, Linux 5.14).
 //

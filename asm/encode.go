@@ -35,6 +35,10 @@ type EncodeOptions struct {
 	// KfuncID, when set, is called for every kfunc call that names its function (CallKfuncByName)
 	// and returns the BTF id and the fd_array index of the BTF object (0 for vmlinux).
 	KfuncID func(name string) (id int32, btfIndex int16, err error)
+	// KsymID, when set, is called for every kernel variable load that names its variable
+	// (LoadKsym) and returns its BTF id and the fd of the BTF object that has it (0 for
+	// vmlinux), which goes into the second slot's immediate.
+	KsymID func(name string) (id int32, btfFD int32, err error)
 }
 
 // EncodedSize returns the number of bytes insns encode to.
@@ -110,6 +114,14 @@ func (insns Instructions) AppendEncode(b []byte, opts *EncodeOptions) ([]byte, e
 					return nil, insns.refError(i, ErrUnknownLabel)
 				}
 				imm = int64(target) - int64(slot+1)
+			case ins.IsLoadImm64() && ins.Src == PseudoBTFID:
+				if o.KsymID != nil {
+					id, fd, err := o.KsymID(ins.Reference)
+					if err != nil {
+						return nil, insns.wrapError(i, err)
+					}
+					imm = int64(uint32(id)) | int64(fd)<<32
+				}
 			case ins.IsKfuncCall():
 				if o.KfuncID != nil {
 					id, idx, err := o.KfuncID(ins.Reference)

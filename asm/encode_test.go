@@ -1,6 +1,7 @@
 package asm
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -308,4 +309,36 @@ func ExampleDecode_error() {
 	_, err := Decode([]byte{0x95, 0, 0, 0, 0, 0, 0, 0, 0xff, 0, 0, 0, 0, 0, 0, 0}, binary.LittleEndian)
 	fmt.Println(err)
 	// Output: asm: decode: slot 1: opcode 0xff: unknown alu operation
+}
+
+// TestEncodeKsym resolves a kernel variable load by name through KsymID: the BTF id goes into
+// the first slot's immediate, the BTF object's fd into the second's; a resolver error names the
+// instruction; without a resolver both stay zero.
+func TestEncodeKsym(t *testing.T) {
+	insns := Instructions{LoadKsym(R1, "runqueues"), Exit()}
+	b, err := insns.AppendEncode(nil, &EncodeOptions{KsymID: func(name string) (int32, int32, error) {
+		if name != "runqueues" {
+			t.Errorf("resolver asked for %q", name)
+		}
+		return 10671, 7, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []byte{0x18, 0x31, 0, 0, 0xaf, 0x29, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0}
+	if !bytes.Equal(b, want) {
+		t.Errorf("encoded\n% x\nwant\n% x", b, want)
+	}
+	if b, err = insns.Encode(); err != nil || binary.LittleEndian.Uint32(b[4:]) != 0 || binary.LittleEndian.Uint32(b[12:]) != 0 {
+		t.Errorf("without a resolver: % x, %v", b, err)
+	}
+	_, err = insns.AppendEncode(nil, &EncodeOptions{KsymID: func(string) (int32, int32, error) {
+		return 0, 0, errors.New("no such variable")
+	}})
+	if err == nil || !strings.Contains(err.Error(), "no such variable") || !strings.Contains(err.Error(), "encode_test.go") {
+		t.Errorf("resolver error: %v, want it with the instruction's position", err)
+	}
+	if got := string(insns[0].AppendText(nil, &FormatOptions{References: true})); got != "r1 = <runqueues> ll" {
+		t.Errorf("format: %q", got)
+	}
 }

@@ -106,6 +106,7 @@ type loader struct {
 	mapSecs   map[int]bool   // "maps" and ".maps" sections
 	innerMaps map[string][]bpf.InnerMapSlot
 	kconfig   []bpf.KconfigVar
+	ksyms     map[string]ksym // extern kernel symbols of the .ksyms DATASEC, by name
 	funcs     map[funcKey]*function
 	progs     map[string]*bpf.ProgramSpec
 }
@@ -193,9 +194,16 @@ func (l *loader) loadBTF() error {
 			changed = true
 			continue
 		}
+		if ds.Name == ".ksyms" {
+			if err := l.layoutKsyms(b, spec, id, ds); err != nil {
+				return err
+			}
+			changed = true
+			continue
+		}
 		sec := l.f.File.Section(ds.Name)
 		if sec == nil {
-			continue // .ksyms: extern, no ELF section
+			continue
 		}
 		fixed := &btf.Datasec{Name: ds.Name, Size: uint32(sec.Size), Vars: slices.Clone(ds.Vars)}
 		for i, v := range fixed.Vars {
@@ -282,6 +290,67 @@ func (l *loader) layoutKconfig(b *btf.Builder, spec *btf.Spec, id btf.TypeID, ds
 		Freeze:   true,
 		Contents: []bpf.MapEntry{{Key: make([]byte, 4), Value: make([]byte, fixed.Size)}},
 	})
+}
+
+// ksym is an extern kernel symbol (.ksyms): a kfunc, or a kernel variable
+// whose BTF type the object declares (typed) or not (const void, untyped).
+type ksym struct {
+	fn, typed, weak bool
+}
+
+// layoutKsyms records the extern kernel symbols of the .ksyms DATASEC and
+// rewrites their BTF so the kernel accepts it: it refuses extern linkage of
+// variables and functions and DATASEC members that are not variables, so the
+// functions become static and leave the DATASEC, and the variables become
+// global, laid out one after the other. The instructions that use them are
+// rewritten in relocate: kfunc calls by name, typed variables as
+// BPF_PSEUDO_BTF_ID loads by name, both resolved in the kernel's BTF at load.
+func (l *loader) layoutKsyms(b *btf.Builder, spec *btf.Spec, id btf.TypeID, ds *btf.Datasec) error {
+	fixed := &btf.Datasec{Name: ds.Name}
+	l.ksyms = map[string]ksym{}
+	var off uint32
+	for _, v := range ds.Vars {
+		t, err := spec.TypeByID(v.Type)
+		if err != nil {
+			return fmt.Errorf("btf: .ksyms: %w", err)
+		}
+		switch t := t.(type) {
+		case *btf.Func:
+			l.ksyms[t.Name] = ksym{fn: true, weak: l.weakExtern(t.Name)}
+			if err := b.Replace(v.Type, &btf.Func{Name: t.Name, Type: t.Type, Linkage: btf.StaticFunc}); err != nil {
+				return fmt.Errorf("btf: %w", err)
+			}
+		case *btf.Var:
+			size, err := spec.Sizeof(t.Type)
+			typed := err == nil && size > 0
+			l.ksyms[t.Name] = ksym{typed: typed, weak: l.weakExtern(t.Name)}
+			if !typed {
+				size = 1 // const void: the kernel wants a size
+			}
+			fixed.Vars = append(fixed.Vars, btf.VarSecinfo{Type: v.Type, Offset: off, Size: uint32(size)})
+			off += uint32(size)
+			if err := b.Replace(v.Type, &btf.Var{Name: t.Name, Type: t.Type, Linkage: btf.GlobalVar}); err != nil {
+				return fmt.Errorf("btf: %w", err)
+			}
+		default:
+			return fmt.Errorf("btf: .ksyms: %v is neither a function nor a variable", t)
+		}
+	}
+	fixed.Size = max((off+7)&^7, 8)
+	if err := b.Replace(id, fixed); err != nil {
+		return fmt.Errorf("btf: %w", err)
+	}
+	return nil
+}
+
+// weakExtern reports whether the undefined symbol name is weak.
+func (l *loader) weakExtern(name string) bool {
+	for _, sym := range l.syms {
+		if sym.Name == name && sym.Section == elf.SHN_UNDEF {
+			return elf.ST_BIND(sym.Info) == elf.STB_WEAK
+		}
+	}
+	return false
 }
 
 // kconfigVar returns the .kconfig variable called name.

@@ -5,3 +5,6 @@ package elfobj
 //go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/sections.c -o testdata/sections.o
 //go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/maps.c -o testdata/maps.o
 //go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/kconfig.c -o testdata/kconfig.o
+//go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/ksyms.c -o testdata/ksyms.o
+//go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/ksyms_weak.c -o testdata/ksyms_weak.o
+//go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/ksyms_untyped.c -o testdata/ksyms_untyped.o

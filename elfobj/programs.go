@@ -153,7 +153,10 @@ func (l *loader) relocate(fn *function, ins *asm.Instruction, r elfsec.Reloc) er
 			*ins = asm.LoadMapValue(ins.Dst, ".kconfig", v.Offset+uint32(ins.Constant))
 			return nil
 		}
-		return fmt.Errorf("reference to %q: extern symbols other than .kconfig variables (.ksyms, kfuncs) are not supported", name)
+		if k, ok := l.ksyms[name]; ok {
+			return l.relocateKsym(ins, name, k)
+		}
+		return fmt.Errorf("reference to %q: an extern symbol that is neither a .kconfig variable nor a .ksyms kernel symbol", name)
 	}
 	secIdx := int(sym.Section)
 	switch {
@@ -303,4 +306,28 @@ func (l *loader) program(entry *function) (*bpf.ProgramSpec, error) {
 	}
 	ps.BTF = pb
 	return ps, nil
+}
+
+// relocateKsym rewrites a use of the extern kernel symbol name (.ksyms): a
+// call of a kfunc becomes a kfunc call by name, a load of a typed kernel
+// variable a BPF_PSEUDO_BTF_ID load by name; NewProgram resolves both in the
+// running kernel's BTF.
+func (l *loader) relocateKsym(ins *asm.Instruction, name string, k ksym) error {
+	switch {
+	case k.weak:
+		return fmt.Errorf("reference to %q: weak .ksyms externs are not supported (declare it without __weak)", name)
+	case k.fn && ins.IsFunctionCall():
+		*ins = asm.CallKfuncByName(name)
+		return nil
+	case k.fn:
+		return fmt.Errorf("reference to kfunc %q: only calls are supported, not taking its address", name)
+	case !ins.IsLoadImm64():
+		return fmt.Errorf("reference to kernel variable %q: relocation on %v, which is not a 64-bit load", name, ins)
+	case !k.typed:
+		return fmt.Errorf("reference to kernel variable %q: untyped (const void) ksyms need kallsyms addresses and are not supported; declare it with its type", name)
+	case ins.Constant != 0:
+		return fmt.Errorf("reference to kernel variable %q: offset %d into it is not supported", name, ins.Constant)
+	}
+	*ins = asm.LoadKsym(ins.Dst, name)
+	return nil
 }
