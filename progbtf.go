@@ -46,30 +46,6 @@ func buildProgBTF(name string, insns asm.Instructions, code []byte) (*progBTF, e
 	if nslots == 0 {
 		return nil, nil
 	}
-	// Labels by slot, to name functions, and source positions by slot.
-	labels := make(map[int]string)
-	type lineAt struct {
-		slot int
-		pos  asm.Position
-	}
-	var lines []lineAt
-	slot := 0
-	for _, ins := range insns {
-		if ins.IsLabel() {
-			if _, ok := labels[slot]; !ok {
-				labels[slot] = ins.Reference
-			}
-			continue
-		}
-		if pos, ok := ins.Source(); ok && pos.File != "" {
-			lines = append(lines, lineAt{slot, pos})
-		}
-		slot += ins.Slots()
-	}
-	if slot != nslots {
-		return nil, fmt.Errorf("program btf: %d slots in the instructions, %d encoded", slot, nslots)
-	}
-
 	// Function entries, found the way the kernel finds subprograms: the targets of
 	// bpf-to-bpf calls and of BPF_PSEUDO_FUNC loads.
 	starts := map[int]bool{0: true}
@@ -90,6 +66,37 @@ func buildProgBTF(name string, insns asm.Instructions, code []byte) (*progBTF, e
 			i++ // second slot of a 64-bit immediate load
 		}
 	}
+
+	// Labels by slot, to name functions, and source positions by slot: only where the
+	// position changes, the first one of each function included.
+	labels := make(map[int]string)
+	type lineAt struct {
+		slot int
+		pos  asm.Position
+	}
+	var lines []lineAt
+	var last asm.Position
+	slot, fresh := 0, true
+	for _, ins := range insns {
+		if ins.IsLabel() {
+			if _, ok := labels[slot]; !ok {
+				labels[slot] = ins.Reference
+			}
+			continue
+		}
+		if starts[slot] {
+			fresh = true
+		}
+		if pos, ok := ins.Source(); ok && pos.File != "" && (fresh || pos.File != last.File || pos.Line != last.Line) {
+			lines = append(lines, lineAt{slot, pos})
+			last, fresh = pos, false
+		}
+		slot += ins.Slots()
+	}
+	if slot != nslots {
+		return nil, fmt.Errorf("program btf: %d slots in the instructions, %d encoded", slot, nslots)
+	}
+
 	if len(starts) == 1 && len(lines) == 0 {
 		return nil, nil
 	}

@@ -3,6 +3,7 @@ package asm
 import (
 	"fmt"
 	"runtime"
+	"sync"
 )
 
 // Instruction is one eBPF instruction, or a zero-width label (see Label).
@@ -147,13 +148,37 @@ func (ins Instruction) Source() (pos Position, ok bool) {
 	if ins.pc == 0 {
 		return Position{}, false
 	}
-	frames := runtime.CallersFrames([]uintptr{ins.pc})
-	f, _ := frames.Next()
-	pos = Position{File: f.File, Line: f.Line, Function: f.Function}
+	pos = framePosition(ins.pc)
 	if ins.ext != nil {
 		pos.Helper = ins.ext.helper
 	}
 	return pos, true
+}
+
+// frames caches the position of each pc: a program repeats few call sites (loops, emit
+// helpers), and the loader asks for every instruction's position.
+var frames struct {
+	sync.RWMutex
+	m map[uintptr]Position
+}
+
+// framePosition returns the file, line and function of pc.
+func framePosition(pc uintptr) Position {
+	frames.RLock()
+	pos, ok := frames.m[pc]
+	frames.RUnlock()
+	if ok {
+		return pos
+	}
+	f, _ := runtime.CallersFrames([]uintptr{pc}).Next()
+	pos = Position{File: f.File, Line: f.Line, Function: f.Function}
+	frames.Lock()
+	if frames.m == nil {
+		frames.m = make(map[uintptr]Position)
+	}
+	frames.m[pc] = pos
+	frames.Unlock()
+	return pos
 }
 
 // Position is a Go source position that emitted an instruction.
