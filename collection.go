@@ -34,6 +34,44 @@ type CollectionSpec struct {
 	// Kconfig are the extern variables of the map ".kconfig", which
 	// NewCollection fills in from the running kernel (see [KconfigVar]).
 	Kconfig []KconfigVar
+	// StructOps are the kernel ops tables an object implements (its
+	// .struct_ops and .struct_ops.link variables), by variable name.
+	// NewCollection loads their programs; registering a table is the
+	// caller's step (package link: AttachStructOpsVar), like attaching any
+	// other program.
+	StructOps map[string]*StructOpsVar
+}
+
+// StructOpsVar is one struct_ops table of an object: a variable of a kernel
+// ops struct whose function-pointer members name [StructOps] programs.
+type StructOpsVar struct {
+	// Type is the kernel struct ("tcp_congestion_ops").
+	Type string
+	// Programs maps members to the names of the programs in the
+	// collection that implement them; each of those programs is loaded
+	// with AttachTo "<Type>:<member>".
+	Programs map[string]string
+	// Data maps the other members the object sets (not all zero bytes) to
+	// their bytes, e.g. "name" to the congestion control's name.
+	Data map[string][]byte
+	// Link is true for a .struct_ops.link variable: the object asks for
+	// registration through a BPF link (Linux 6.4).
+	Link bool
+}
+
+// Copy returns a deep copy of v; nil stays nil.
+func (v *StructOpsVar) Copy() *StructOpsVar {
+	if v == nil {
+		return nil
+	}
+	c := &StructOpsVar{Type: v.Type, Programs: maps.Clone(v.Programs), Link: v.Link}
+	if v.Data != nil {
+		c.Data = make(map[string][]byte, len(v.Data))
+		for k, b := range v.Data {
+			c.Data[k] = slices.Clone(b)
+		}
+	}
+	return c
 }
 
 // InnerMapSlot is one initial entry of a map of maps: Map (a name in
@@ -59,6 +97,12 @@ func (cs *CollectionSpec) Copy() *CollectionSpec {
 		c.Programs[k] = p.Copy()
 	}
 	c.Kconfig = slices.Clone(cs.Kconfig)
+	if cs.StructOps != nil {
+		c.StructOps = make(map[string]*StructOpsVar, len(cs.StructOps))
+		for k, v := range cs.StructOps {
+			c.StructOps[k] = v.Copy()
+		}
+	}
 	if cs.InnerMaps != nil {
 		c.InnerMaps = make(map[string][]InnerMapSlot, len(cs.InnerMaps))
 		for k, v := range cs.InnerMaps {

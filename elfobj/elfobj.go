@@ -83,7 +83,7 @@ func LoadCollectionSpecFromReader(r io.ReaderAt) (spec *bpf.CollectionSpec, err 
 	if err := l.load(); err != nil {
 		return nil, err
 	}
-	spec = &bpf.CollectionSpec{Maps: l.maps, Programs: l.progs, Kconfig: l.kconfig}
+	spec = &bpf.CollectionSpec{Maps: l.maps, Programs: l.progs, Kconfig: l.kconfig, StructOps: l.structOps}
 	if len(l.innerMaps) > 0 {
 		spec.InnerMaps = l.innerMaps
 	}
@@ -107,6 +107,7 @@ type loader struct {
 	innerMaps map[string][]bpf.InnerMapSlot
 	kconfig   []bpf.KconfigVar
 	ksyms     map[string]ksym // extern kernel symbols of the .ksyms DATASEC, by name
+	structOps map[string]*bpf.StructOpsVar
 	funcs     map[funcKey]*function
 	progs     map[string]*bpf.ProgramSpec
 }
@@ -130,7 +131,11 @@ func (l *loader) load() error {
 	if err := l.loadFunctions(); err != nil {
 		return err
 	}
-	return l.buildPrograms()
+	if err := l.buildPrograms(); err != nil {
+		return err
+	}
+	l.structOps, err = l.loadStructOps()
+	return err
 }
 
 func (l *loader) loadLicense() error {

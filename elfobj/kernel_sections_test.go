@@ -44,7 +44,8 @@ func TestKernelLoadSections(t *testing.T) {
 		switch {
 		case ps.Type == bpf.StructOps:
 			// A struct_ops program loads only for a member of a kernel struct,
-			// which the object's .struct_ops map names; such maps are not parsed.
+			// which a .struct_ops table of the object names; sections.o has
+			// none (testdata/struct_ops.o does: TestStructOpsFromELF in link).
 			continue
 		case name == "p_fentry_s":
 			// Which functions take a sleepable fentry program depends on the

@@ -244,3 +244,23 @@ func (so *StructOps) Info() (*Info, error) {
 }
 
 var _ Link = (*StructOps)(nil)
+
+// AttachStructOpsVar registers the struct_ops table v of an ELF object
+// ([bpf.CollectionSpec].StructOps, filled in by package elfobj) with the
+// programs of coll, the collection created from that spec. It is
+// [AttachStructOps] with the table's programs looked up by name. The caller
+// must Close the returned StructOps.
+func AttachStructOpsVar(coll *bpf.Collection, v *bpf.StructOpsVar) (*StructOps, error) {
+	if coll == nil || v == nil {
+		return nil, errors.New("struct_ops: nil collection or table")
+	}
+	spec := &StructOpsSpec{Type: v.Type, Programs: make(map[string]*bpf.Program, len(v.Programs)), Data: v.Data}
+	for member, name := range v.Programs {
+		p := coll.Programs[name]
+		if p == nil {
+			return nil, fmt.Errorf("struct_ops %s: member %s: program %q is not in the collection", v.Type, member, name)
+		}
+		spec.Programs[member] = p
+	}
+	return AttachStructOps(spec)
+}

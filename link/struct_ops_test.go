@@ -76,6 +76,26 @@ func TestStructOpsTCPCongestion(t *testing.T) {
 		t.Fatalf("%s not among the available congestion controls %v", name, cc)
 	}
 
+	sendWithCC(t, name)
+	if n := count(t, inits); n < 1 {
+		t.Errorf("init ran %d times for one connection", n)
+	}
+	if n := count(t, avoids); n < 1 {
+		t.Errorf("cong_avoid ran %d times while sending 4 MiB", n)
+	}
+
+	if err := so.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if cc := availableCC(t); strings.Contains(strings.Join(cc, " "), name) {
+		t.Errorf("%s still registered after Close: %v", name, cc)
+	}
+}
+
+// sendWithCC sends 4 MiB over a loopback TCP connection whose client uses the
+// congestion control name, after checking that the socket reports it.
+func sendWithCC(t *testing.T, name string) {
+	t.Helper()
 	var lc net.ListenConfig
 	lc.SetMultipathTCP(false)
 	ln, err := lc.Listen(t.Context(), "tcp4", "127.0.0.1:0")
@@ -128,19 +148,6 @@ func TestStructOpsTCPCongestion(t *testing.T) {
 	conn.Close()
 	if err := <-done; err != nil {
 		t.Fatalf("server: %v", err)
-	}
-	if n := count(t, inits); n < 1 {
-		t.Errorf("init ran %d times for one connection", n)
-	}
-	if n := count(t, avoids); n < 1 {
-		t.Errorf("cong_avoid ran %d times while sending 4 MiB", n)
-	}
-
-	if err := so.Close(); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-	if cc := availableCC(t); strings.Contains(strings.Join(cc, " "), name) {
-		t.Errorf("%s still registered after Close: %v", name, cc)
 	}
 }
 
