@@ -22,6 +22,9 @@ type ProgramSpec struct {
 	Name string
 	// Type is the program type (BPF_PROG_TYPE_*).
 	Type ProgramType
+	// Section is the ELF section a program parsed from an object came from ("xdp",
+	// "kprobe/do_unlinkat"), which gave it its type; "" for programs built in Go.
+	Section string
 	// AttachType is the expected attach type (expected_attach_type), which some program types
 	// need at load time: CgroupSockAddr (AttachCgroupInet4Connect, ...), CgroupSockopt,
 	// SkLookup, Netfilter, Tracing (AttachTraceFEntry, ...), LSM (AttachLSMMac), ...

@@ -252,6 +252,7 @@ func (l *loader) program(entry *function) (*bpf.ProgramSpec, error) {
 	ps := &bpf.ProgramSpec{
 		Name:          entry.name,
 		Type:          kind.Type,
+		Section:       entry.secName,
 		AttachType:    kind.AttachType,
 		AttachTo:      kind.AttachTo,
 		Flags:         kind.Flags,

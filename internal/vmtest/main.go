@@ -21,7 +21,7 @@
 // and the modules veth, cls_bpf and sch_ingress loaded (-modules). Each
 // package directory is packed at its host path with its files and testdata,
 // and so is the module's top-level testdata. The host programs named by
-// -tools (default bpftool, tcpdump, clang-19 and llvm-objdump-19, each when
+// -tools (default bpftool, tcpdump, clang-19, llvm-objdump-19 and llvm-readelf-19, each when
 // the host has it) come along with their shared libraries (clang with its
 // headers), so tests that shell out run in the guest too; the host's
 // /etc/passwd and /etc/group come along for them.
@@ -110,7 +110,7 @@ func run() int {
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (initramfs, console and output logs)")
 	flag.BoolVar(&o.verbose, "v", false, "print each guest's console log")
 	flag.StringVar(&o.busybox, "busybox", "", "statically linked busybox (default: busybox from PATH, /bin, /usr/bin)")
-	flag.StringVar(&tools, "tools", "bpftool,tcpdump,clang-19,llvm-objdump-19", "comma-separated host programs to copy into the guest with their shared libraries, when the host has them")
+	flag.StringVar(&tools, "tools", "bpftool,tcpdump,clang-19,llvm-objdump-19,llvm-readelf-19", "comma-separated host programs to copy into the guest with their shared libraries, when the host has them")
 	flag.StringVar(&files, "files", "", "comma-separated host files or directories to copy into the guest at the same paths")
 	flag.IntVar(&o.parallel, "p", 1, "boot up to `n` kernels at once (each guest uses one host CPU); their output is printed when each ends")
 	flag.StringVar(&o.kernelArgs, "kernel-args", "", "more kernel command line arguments for the guests")
