@@ -31,6 +31,11 @@ type CollectionSpec struct {
 	// `.values = { [1] = &inner }` initialiser of a BTF-defined map becomes
 	// this.
 	InnerMaps map[string][]InnerMapSlot
+	// ProgramArrays are the initial programs of program arrays (tail-call
+	// tables), by map name: after loading every program, NewCollection
+	// stores each slot's program. The `.values = { [0] = &prog }`
+	// initialiser of a BTF-defined BPF_MAP_TYPE_PROG_ARRAY becomes this.
+	ProgramArrays map[string][]ProgramSlot
 	// Kconfig are the extern variables of the map ".kconfig", which
 	// NewCollection fills in from the running kernel (see [KconfigVar]).
 	Kconfig []KconfigVar
@@ -81,6 +86,13 @@ type InnerMapSlot struct {
 	Map string
 }
 
+// ProgramSlot is one initial entry of a program array: Program (a name in
+// CollectionSpec.Programs) stored under the key Key.
+type ProgramSlot struct {
+	Key     uint32
+	Program string
+}
+
 // Copy returns a deep copy of the spec; nil stays nil.
 func (cs *CollectionSpec) Copy() *CollectionSpec {
 	if cs == nil {
@@ -97,6 +109,12 @@ func (cs *CollectionSpec) Copy() *CollectionSpec {
 		c.Programs[k] = p.Copy()
 	}
 	c.Kconfig = slices.Clone(cs.Kconfig)
+	if cs.ProgramArrays != nil {
+		c.ProgramArrays = make(map[string][]ProgramSlot, len(cs.ProgramArrays))
+		for k, v := range cs.ProgramArrays {
+			c.ProgramArrays[k] = slices.Clone(v)
+		}
+	}
 	if cs.StructOps != nil {
 		c.StructOps = make(map[string]*StructOpsVar, len(cs.StructOps))
 		for k, v := range cs.StructOps {
@@ -220,7 +238,30 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts *CollectionOptions) (_ 
 		}
 		c.Programs[name] = p
 	}
+	if err := c.fillProgramArrays(spec.ProgramArrays); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// fillProgramArrays stores the initial programs of program arrays.
+func (c *Collection) fillProgramArrays(slots map[string][]ProgramSlot) error {
+	for _, name := range slices.Sorted(maps.Keys(slots)) {
+		m, ok := c.Maps[name]
+		if !ok {
+			return fmt.Errorf("collection: programs of %q: no such map", name)
+		}
+		for _, sl := range slots[name] {
+			p, ok := c.Programs[sl.Program]
+			if !ok {
+				return fmt.Errorf("collection: map %q[%d]: no program %q", name, sl.Key, sl.Program)
+			}
+			if err := m.UpdateProgram(sl.Key, p); err != nil {
+				return fmt.Errorf("collection: map %q[%d] = program %q: %w", name, sl.Key, sl.Program, err)
+			}
+		}
+	}
+	return nil
 }
 
 // fillInnerMaps stores the inner maps of maps of maps.

@@ -79,11 +79,14 @@ func LoadCollectionSpecFromReader(r io.ReaderAt) (spec *bpf.CollectionSpec, err 
 		return nil, fmt.Errorf("%w (machine %v, class %v)", ErrNotBPF, f.Machine, f.Class)
 	}
 	l := &loader{f: f, r: r, maps: map[string]*bpf.MapSpec{}, dataSecs: map[int]string{}, mapSecs: map[int]bool{},
-		innerMaps: map[string][]bpf.InnerMapSlot{}}
+		innerMaps: map[string][]bpf.InnerMapSlot{}, progSlots: map[string][]bpf.ProgramSlot{}}
 	if err := l.load(); err != nil {
 		return nil, err
 	}
 	spec = &bpf.CollectionSpec{Maps: l.maps, Programs: l.progs, Kconfig: l.kconfig, StructOps: l.structOps}
+	if len(l.progSlots) > 0 {
+		spec.ProgramArrays = l.progSlots
+	}
 	if len(l.innerMaps) > 0 {
 		spec.InnerMaps = l.innerMaps
 	}
@@ -108,6 +111,7 @@ type loader struct {
 	kconfig   []bpf.KconfigVar
 	ksyms     map[string]ksym // extern kernel symbols of the .ksyms DATASEC, by name
 	structOps map[string]*bpf.StructOpsVar
+	progSlots map[string][]bpf.ProgramSlot // initial programs of program arrays
 	funcs     map[funcKey]*function
 	progs     map[string]*bpf.ProgramSpec
 }
@@ -133,6 +137,13 @@ func (l *loader) load() error {
 	}
 	if err := l.buildPrograms(); err != nil {
 		return err
+	}
+	for outer, slots := range l.progSlots {
+		for _, sl := range slots {
+			if _, ok := l.progs[sl.Program]; !ok {
+				return fmt.Errorf("map %q: initial value %q is not a program of the object", outer, sl.Program)
+			}
+		}
 	}
 	l.structOps, err = l.loadStructOps()
 	return err
@@ -562,11 +573,16 @@ func (l *loader) loadInnerMaps(s *elf.Section, values map[string][2]uint64) erro
 			if (r.Offset-span[0])%8 != 0 {
 				return fmt.Errorf("map %q: initial value at byte %d is not a pointer slot", outer, r.Offset)
 			}
-			inner := r.Symbol.Name
+			inner, key := r.Symbol.Name, uint32((r.Offset-span[0])/8)
+			if l.maps[outer].Type == bpf.ProgramArray {
+				// A program, checked once the programs are built.
+				l.progSlots[outer] = append(l.progSlots[outer], bpf.ProgramSlot{Key: key, Program: inner})
+				continue
+			}
 			if _, ok := l.maps[inner]; !ok || l.section(r.Symbol.Section) != s {
 				return fmt.Errorf("map %q: initial value %q is not a map of .maps", outer, inner)
 			}
-			l.innerMaps[outer] = append(l.innerMaps[outer], bpf.InnerMapSlot{Key: uint32((r.Offset - span[0]) / 8), Map: inner})
+			l.innerMaps[outer] = append(l.innerMaps[outer], bpf.InnerMapSlot{Key: key, Map: inner})
 		}
 	}
 	return nil
@@ -650,11 +666,18 @@ func (l *loader) btfMapDef(name string, id btf.TypeID, depth int) (*bpf.MapSpec,
 			if err != nil {
 				return nil, -1, fmt.Errorf("values: %w", err)
 			}
+			valuesOff = int64(m.BitOffset / 8)
+			ms.ValueSize = 4 // an inner map's or a program's fd
+			if _, it, err := l.btf.Underlying(inner); err == nil {
+				if _, isFunc := it.(*btf.FuncProto); isFunc {
+					// __array(values, int (void *)): a program array's
+					// initial programs.
+					break
+				}
+			}
 			if ms.InnerMap, _, err = l.btfMapDef(name+".inner", inner, depth+1); err != nil {
 				return nil, -1, fmt.Errorf("values: %w", err)
 			}
-			valuesOff = int64(m.BitOffset / 8)
-			ms.ValueSize = 4 // an inner map's fd
 		default:
 			return nil, -1, fmt.Errorf("unknown map attribute %q", m.Name)
 		}

@@ -350,7 +350,7 @@ func TestCopyIndependent(t *testing.T) {
 }
 
 func FuzzLoadCollectionSpec(f *testing.F) {
-	for _, name := range []string{"testdata/collection.o", "testdata/collection_eb.o", "testdata/sections.o", "testdata/maps.o", "testdata/kconfig.o", "testdata/ksyms.o", "testdata/struct_ops.o"} {
+	for _, name := range []string{"testdata/collection.o", "testdata/collection_eb.o", "testdata/sections.o", "testdata/maps.o", "testdata/kconfig.o", "testdata/ksyms.o", "testdata/struct_ops.o", "testdata/tailcall.o"} {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)

@@ -60,6 +60,8 @@ type elfMap struct {
 	Pinning    string `json:"pinning,omitempty"`
 	Entries    int    `json:"initial_entries"`
 	Inner      string `json:"inner,omitempty"`
+	// Slots are the initial contents of maps of maps and program arrays: "key=name".
+	Slots []string `json:"slots,omitempty"`
 }
 
 type elfStructOps struct {
@@ -143,6 +145,12 @@ func inspectELF(file string, spec *bpf.CollectionSpec) elfInfo {
 		if ms.InnerMap != nil {
 			m.Inner = ms.InnerMap.Type.KernelName()
 		}
+		for _, sl := range spec.InnerMaps[name] {
+			m.Slots = append(m.Slots, fmt.Sprintf("%d=%s", sl.Key, sl.Map))
+		}
+		for _, sl := range spec.ProgramArrays[name] {
+			m.Slots = append(m.Slots, fmt.Sprintf("%d=%s", sl.Key, sl.Program))
+		}
 		info.Maps = append(info.Maps, m)
 	}
 	for _, name := range slices.Sorted(maps.Keys(spec.StructOps)) {
@@ -197,6 +205,9 @@ func printELF(w io.Writer, info elfInfo) {
 		}
 		if m.Entries > 0 {
 			fmt.Fprintf(w, ", %d initial entries", m.Entries)
+		}
+		if len(m.Slots) > 0 {
+			fmt.Fprintf(w, ", holds %s", strings.Join(m.Slots, " "))
 		}
 		fmt.Fprintln(w)
 	}
