@@ -3,6 +3,7 @@ package bpf
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -394,6 +395,9 @@ func resolveKfunc(name string) (int32, int16, error) {
 	}
 	id, _, err := spec.TypeByName(name, btf.KindFunc)
 	if err != nil {
+		if errors.Is(err, btf.ErrNotFound) {
+			err = fmt.Errorf("%w: %w", asm.ErrKernelSymbolNotFound, err)
+		}
 		return 0, 0, fmt.Errorf("kfunc %q: not a function in the kernel's BTF (vmlinux): %w", name, err)
 	}
 	return int32(id), 0, nil
@@ -407,6 +411,9 @@ func resolveKsym(name string) (int32, int32, error) {
 	}
 	id, _, err := spec.TypeByName(name, btf.KindVar)
 	if err != nil {
+		if errors.Is(err, btf.ErrNotFound) {
+			err = fmt.Errorf("%w: %w", asm.ErrKernelSymbolNotFound, err)
+		}
 		return 0, 0, fmt.Errorf("kernel variable %q: not a variable in the kernel's BTF (vmlinux describes per-CPU variables only): %w", name, err)
 	}
 	return int32(id), 0, nil

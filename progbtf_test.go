@@ -531,3 +531,58 @@ func BenchmarkNewProgramBTF(b *testing.B) {
 		})
 	}
 }
+
+// TestWeakKfunc loads programs that use kfuncs weakly: a missing kfunc behind a LoadKfuncExists
+// test loads (the verifier drops the dead call) and the tests return 0 for it and 1 for
+// bpf_rcu_read_lock where the kernel has it (Linux 6.2, by probe); an unguarded call of the
+// missing kfunc is refused with a hint that names it.
+func TestWeakKfunc(t *testing.T) {
+	testutil.RequirePrivilege(t, "CAP_BPF")
+	var have uint32
+	switch err := HaveKfunc(Syscall, "bpf_rcu_read_lock"); {
+	case err == nil:
+		have = 1
+	case !errors.Is(err, ErrNotSupported):
+		t.Fatal(err)
+	}
+	insns := asm.Instructions{
+		asm.MovImm(asm.R8, 0),
+		asm.LoadKfuncExists(asm.R6, "bpf_no_such_kfunc"),
+		asm.JmpImm(asm.JEQ, asm.R6, 0, "no_such"),
+		asm.CallKfuncByName("bpf_no_such_kfunc").Weak(),
+		asm.MovImm(asm.R8, 100),
+		asm.Label("no_such"),
+		asm.LoadKfuncExists(asm.R7, "bpf_rcu_read_lock"),
+		asm.JmpImm(asm.JEQ, asm.R7, 0, "out"),
+		asm.CallKfuncByName("bpf_rcu_read_lock").Weak(),
+		asm.CallKfuncByName("bpf_rcu_read_unlock").Weak(),
+		asm.Label("out"),
+		asm.MovReg(asm.R0, asm.R6),
+		asm.MulImm(asm.R0, 10),
+		asm.AddReg(asm.R0, asm.R7),
+		asm.AddReg(asm.R0, asm.R8),
+		asm.Exit(),
+	}
+	p := loadTestProg(t, &ProgramSpec{Name: "weak", Type: Syscall, Flags: sys.BPF_F_SLEEPABLE, License: "GPL", Instructions: insns})
+	res, err := p.Run(&RunOptions{Context: make([]byte, 8)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ReturnValue != have {
+		t.Errorf("returned %d, want %d (missing kfunc 0, bpf_rcu_read_lock %d)", res.ReturnValue, have, have)
+	}
+
+	unguarded := asm.Instructions{
+		asm.CallKfuncByName("bpf_no_such_kfunc").Weak(),
+		asm.MovImm(asm.R0, 0),
+		asm.Exit(),
+	}
+	_, err = NewProgram(&ProgramSpec{Name: "weak_bad", Type: Syscall, Flags: sys.BPF_F_SLEEPABLE, License: "GPL", Instructions: unguarded})
+	var ve *VerifierError
+	if !errors.As(err, &ve) || !strings.Contains(ve.Hint, "weak kfunc bpf_no_such_kfunc is missing") || ve.Index != 0 {
+		t.Errorf("unguarded weak call: %v, want a VerifierError at Instructions[0] with a hint naming the kfunc", err)
+	}
+	if !strings.Contains(err.Error(), "progbtf_test.go") {
+		t.Errorf("error does not name the Go line: %v", err)
+	}
+}

@@ -42,6 +42,9 @@ type VerifierError struct {
 	Source asm.Position
 	// Label is the nearest label at or before the failing instruction, or "".
 	Label string
+	// Hint explains a failure bpfgo recognises (e.g. a reachable call of a weak kfunc the
+	// kernel lacks), or is empty.
+	Hint string
 }
 
 // Error returns a one-line summary, e.g.
@@ -73,6 +76,9 @@ func (e *VerifierError) Error() string {
 	}
 	if e.Label != "" {
 		fmt.Fprintf(&b, " after label %q", e.Label)
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&b, " (%s)", e.Hint)
 	}
 	if e.Cause != nil {
 		b.WriteString(": ")
@@ -144,6 +150,9 @@ func newVerifierError(spec *ProgramSpec, cause error, log []string) *VerifierErr
 	}
 	if l, ok := spec.Instructions.LabelBefore(idx); ok {
 		e.Label = l
+	}
+	if ins.IsKfuncCall() && ins.IsWeak() && strings.Contains(e.Message(), fmt.Sprintf("#%d", asm.PoisonedKfunc)) {
+		e.Hint = fmt.Sprintf("the weak kfunc %s is missing from this kernel and this call is reachable: guard it with asm.LoadKfuncExists (bpf_ksym_exists in C)", ins.Reference)
 	}
 	return e
 }

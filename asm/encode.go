@@ -86,6 +86,7 @@ func (insns Instructions) AppendEncode(b []byte, opts *EncodeOptions) ([]byte, e
 		}
 		off := ins.Offset
 		imm := ins.Constant
+		src := ins.Src
 		if ins.Reference != "" {
 			switch {
 			case ins.IsJump():
@@ -114,21 +115,41 @@ func (insns Instructions) AppendEncode(b []byte, opts *EncodeOptions) ([]byte, e
 					return nil, insns.refError(i, ErrUnknownLabel)
 				}
 				imm = int64(target) - int64(slot+1)
+			case ins.IsKfuncExists():
+				if o.KfuncID != nil {
+					_, _, err := o.KfuncID(ins.Reference)
+					switch {
+					case err == nil:
+						imm = 1
+					case errors.Is(err, ErrKernelSymbolNotFound):
+						imm = 0
+					default:
+						return nil, insns.wrapError(i, err)
+					}
+				}
 			case ins.IsLoadImm64() && ins.Src == PseudoBTFID:
 				if o.KsymID != nil {
 					id, fd, err := o.KsymID(ins.Reference)
-					if err != nil {
+					switch {
+					case err == nil:
+						imm = int64(uint32(id)) | int64(fd)<<32
+					case ins.IsWeak() && errors.Is(err, ErrKernelSymbolNotFound):
+						src, imm = 0, 0 // a missing weak variable's address is NULL
+					default:
 						return nil, insns.wrapError(i, err)
 					}
-					imm = int64(uint32(id)) | int64(fd)<<32
 				}
 			case ins.IsKfuncCall():
 				if o.KfuncID != nil {
 					id, idx, err := o.KfuncID(ins.Reference)
-					if err != nil {
+					switch {
+					case err == nil:
+						imm, off = int64(id), idx
+					case ins.IsWeak() && errors.Is(err, ErrKernelSymbolNotFound):
+						src, imm, off = 0, int64(PoisonedKfunc), 0
+					default:
 						return nil, insns.wrapError(i, err)
 					}
-					imm, off = int64(id), idx
 				}
 			}
 		}
@@ -139,7 +160,7 @@ func (insns Instructions) AppendEncode(b []byte, opts *EncodeOptions) ([]byte, e
 			}
 			imm = imm&^0xffffffff | int64(uint32(fd))
 		}
-		b = appendSlot(b, big, ins.OpCode, ins.Dst, ins.Src, off, int32(imm))
+		b = appendSlot(b, big, ins.OpCode, ins.Dst, src, off, int32(imm))
 		slot++
 		if ins.IsLoadImm64() {
 			b = appendSlot(b, big, 0, 0, 0, 0, int32(imm>>32))

@@ -342,3 +342,55 @@ func TestEncodeKsym(t *testing.T) {
 		t.Errorf("format: %q", got)
 	}
 }
+
+// TestEncodeWeak encodes weak kernel symbol references with a resolver that knows only "have":
+// a weak call of a missing kfunc becomes a call of PoisonedKfunc, a weak load of a missing
+// variable a NULL constant, LoadKfuncExists 1 or 0; a missing symbol that is not weak, or any
+// other resolver error, fails with the instruction's position.
+func TestEncodeWeak(t *testing.T) {
+	notFound := fmt.Errorf("%w: gone", ErrKernelSymbolNotFound)
+	opts := &EncodeOptions{
+		KfuncID: func(name string) (int32, int16, error) {
+			if name == "have" {
+				return 77, 0, nil
+			}
+			return 0, 0, notFound
+		},
+		KsymID: func(name string) (int32, int32, error) { return 0, 0, notFound },
+	}
+	insns := Instructions{
+		CallKfuncByName("gone").Weak(),
+		CallKfuncByName("have").Weak(),
+		LoadKfuncExists(R1, "have"),
+		LoadKfuncExists(R2, "gone"),
+		LoadKsym(R3, "gone").Weak(),
+		Exit(),
+	}
+	b, err := insns.AppendEncode(nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := Decode(b, binary.LittleEndian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"call 0x7fff0000", "call 0x4d", "r1 = 0x1 ll", "r2 = 0x0 ll", "r3 = 0x0 ll", "exit"}
+	for i, ins := range dec {
+		if got := string(ins.AppendText(nil, nil)); got != want[i] {
+			t.Errorf("instruction %d: %q, want %q", i, got, want[i])
+		}
+	}
+	if dec[0].IsKfuncCall() || !dec[1].IsKfuncCall() {
+		t.Errorf("calls decoded as %v and %v: want a helper call, then a kfunc call", dec[0], dec[1])
+	}
+	for _, bad := range []Instruction{CallKfuncByName("gone"), LoadKsym(R1, "gone")} {
+		_, err := Instructions{bad, Exit()}.AppendEncode(nil, opts)
+		if !errors.Is(err, ErrKernelSymbolNotFound) || !strings.Contains(err.Error(), "encode_test.go") {
+			t.Errorf("%v, not weak: %v, want the resolver's error at its position", bad, err)
+		}
+	}
+	other := &EncodeOptions{KfuncID: func(string) (int32, int16, error) { return 0, 0, errors.New("no BTF") }}
+	if _, err := (Instructions{LoadKfuncExists(R1, "x"), Exit()}).AppendEncode(nil, other); err == nil || !strings.Contains(err.Error(), "no BTF") {
+		t.Errorf("LoadKfuncExists with a broken resolver: %v, want its error", err)
+	}
+}

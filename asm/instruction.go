@@ -40,9 +40,11 @@ const (
 
 // extra holds rarely used metadata, so that the common Instruction stays small.
 type extra struct {
-	mapHandle MapHandle
-	helper    string    // name of the emit helper that generated the instruction
-	core      *CoreRelo // CO-RE relocation resolved when the program is loaded (core.go)
+	mapHandle   MapHandle
+	helper      string    // name of the emit helper that generated the instruction
+	core        *CoreRelo // CO-RE relocation resolved when the program is loaded (core.go)
+	weak        bool      // a weak kernel symbol reference (weak.go)
+	kfuncExists bool      // LoadKfuncExists (weak.go)
 }
 
 // MapHandle is a live map that a map-load instruction refers to. The loader asks it for its fd

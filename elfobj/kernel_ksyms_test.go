@@ -4,6 +4,7 @@ package elfobj
 
 import (
 	"encoding/binary"
+	"errors"
 	"os"
 	"os/exec"
 	"runtime"
@@ -43,13 +44,44 @@ func TestKsymsSpec(t *testing.T) {
 // not handle: each is refused with an error naming the symbol and the reason.
 func TestKsymsRefused(t *testing.T) {
 	for obj, want := range map[string]string{
-		"testdata/ksyms_weak.o":    `"bpf_rcu_read_lock": weak .ksyms externs are not supported`,
 		"testdata/ksyms_untyped.o": `"bpf_prog_active": untyped (const void) ksyms need kallsyms addresses`,
 	} {
 		_, err := LoadCollectionSpec(obj)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want an error with %s", obj, err, want)
 		}
+	}
+}
+
+// TestKernelKsymWeak runs testdata/ksyms_weak.o: weak kfuncs behind
+// bpf_ksym_exists. The object loads on every kernel; the program reports 10
+// where the kernel has bpf_rcu_read_lock (by probe) and never 100 (no kernel
+// has bpf_no_such_kfunc).
+func TestKernelKsymWeak(t *testing.T) {
+	testutil.RequireRoot(t)
+	want := uint32(10)
+	if err := bpf.HaveKfunc(bpf.Syscall, "bpf_rcu_read_lock"); errors.Is(err, bpf.ErrNotSupported) {
+		want = 0
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	spec := mustLoad(t, "testdata/ksyms_weak.o")
+	var weakCalls int
+	for _, ins := range spec.Programs["weak_kfuncs"].Instructions {
+		if ins.IsKfuncCall() && ins.IsWeak() {
+			weakCalls++
+		}
+	}
+	if weakCalls != 3 {
+		t.Errorf("%d weak kfunc calls, want 3", weakCalls)
+	}
+	prog := loadKsymsProgramFrom(t, "testdata/ksyms_weak.o", "weak_kfuncs")
+	res, err := prog.Run(&bpf.RunOptions{Context: make([]byte, 8)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ReturnValue != want {
+		t.Errorf("returned %d, want %d", res.ReturnValue, want)
 	}
 }
 
@@ -64,7 +96,13 @@ func ksymsArgs(pid, cpu uint32) []byte {
 // loadKsymsProgram loads the one program name of testdata/ksyms.o.
 func loadKsymsProgram(t *testing.T, name string) *bpf.Program {
 	t.Helper()
-	spec := mustLoad(t, "testdata/ksyms.o")
+	return loadKsymsProgramFrom(t, "testdata/ksyms.o", name)
+}
+
+// loadKsymsProgramFrom loads the one program name of the object obj.
+func loadKsymsProgramFrom(t *testing.T, obj, name string) *bpf.Program {
+	t.Helper()
+	spec := mustLoad(t, obj)
 	for n := range spec.Programs {
 		if n != name {
 			delete(spec.Programs, n)

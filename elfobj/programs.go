@@ -310,18 +310,25 @@ func (l *loader) program(entry *function) (*bpf.ProgramSpec, error) {
 }
 
 // relocateKsym rewrites a use of the extern kernel symbol name (.ksyms): a
-// call of a kfunc becomes a kfunc call by name, a load of a typed kernel
-// variable a BPF_PSEUDO_BTF_ID load by name; NewProgram resolves both in the
-// running kernel's BTF.
+// call of a kfunc becomes a kfunc call by name, a load of its address
+// (bpf_ksym_exists) a 1-or-0 constant decided at load, a load of a typed
+// kernel variable a BPF_PSEUDO_BTF_ID load by name; NewProgram resolves them
+// in the running kernel's BTF. __weak externs the kernel lacks are a call the
+// verifier refuses only if reached, and a NULL address.
 func (l *loader) relocateKsym(ins *asm.Instruction, name string, k ksym) error {
 	switch {
-	case k.weak:
-		return fmt.Errorf("reference to %q: weak .ksyms externs are not supported (declare it without __weak)", name)
 	case k.fn && ins.IsFunctionCall():
 		*ins = asm.CallKfuncByName(name)
+		if k.weak {
+			*ins = ins.Weak()
+		}
+		return nil
+	case k.fn && ins.IsLoadImm64() && ins.Constant == 0:
+		// Its address: bpf_ksym_exists(kfunc), 1 or 0 at load.
+		*ins = asm.LoadKfuncExists(ins.Dst, name)
 		return nil
 	case k.fn:
-		return fmt.Errorf("reference to kfunc %q: only calls are supported, not taking its address", name)
+		return fmt.Errorf("reference to kfunc %q: relocation on %v, which is neither a call nor a load of its address", name, ins)
 	case !ins.IsLoadImm64():
 		return fmt.Errorf("reference to kernel variable %q: relocation on %v, which is not a 64-bit load", name, ins)
 	case !k.typed:
@@ -330,5 +337,8 @@ func (l *loader) relocateKsym(ins *asm.Instruction, name string, k ksym) error {
 		return fmt.Errorf("reference to kernel variable %q: offset %d into it is not supported", name, ins.Constant)
 	}
 	*ins = asm.LoadKsym(ins.Dst, name)
+	if k.weak {
+		*ins = ins.Weak()
+	}
 	return nil
 }

@@ -118,6 +118,8 @@ func inspectELF(file string, spec *bpf.CollectionSpec) elfInfo {
 			case ins.IsLabel():
 				add(&p.Functions, ins.Reference)
 				continue
+			case ins.IsKfuncCall() && ins.IsWeak():
+				add(&p.Kfuncs, ins.Reference+" (weak)")
 			case ins.IsKfuncCall():
 				add(&p.Kfuncs, ins.Reference)
 			case ins.IsLoadImm64() && ins.Src == asm.PseudoBTFID:
