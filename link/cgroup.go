@@ -133,12 +133,13 @@ func (i *Info) Cgroup() *CgroupInfo {
 // Update replaces the program in place (BPF_F_REPLACE, Linux 5.6, multi mode
 // only). Pin and Info are not supported.
 type CgroupProgAttach struct {
-	mu     sync.Mutex
-	cg     *sys.FD
-	path   string
-	attach bpf.AttachType
-	flags  uint32
-	prog   *bpf.Program // attached program; the caller owns it
+	progAttached // Pin, Unpin and Info answer ErrNotSupported
+	mu           sync.Mutex
+	cg           *sys.FD
+	path         string
+	attach       bpf.AttachType
+	flags        uint32
+	prog         *bpf.Program // attached program; the caller owns it
 }
 
 func cgroupProgAttach(cg *sys.FD, opts CgroupOptions, flags uint32) (*CgroupProgAttach, error) {
@@ -217,14 +218,18 @@ func (a *CgroupProgAttach) Update(prog *bpf.Program) error {
 	return nil
 }
 
+// progAttached gives the attachments made with BPF_PROG_ATTACH, which are not BPF links,
+// the Link methods they cannot offer.
+type progAttached struct{}
+
 // Pin is not supported for BPF_PROG_ATTACH attachments.
-func (a *CgroupProgAttach) Pin(string) error { return errProgAttachOnly("pin") }
+func (progAttached) Pin(string) error { return errProgAttachOnly("pin") }
 
 // Unpin is not supported for BPF_PROG_ATTACH attachments.
-func (a *CgroupProgAttach) Unpin() error { return errProgAttachOnly("unpin") }
+func (progAttached) Unpin() error { return errProgAttachOnly("unpin") }
 
 // Info is not supported for BPF_PROG_ATTACH attachments.
-func (a *CgroupProgAttach) Info() (*Info, error) { return nil, errProgAttachOnly("info") }
+func (progAttached) Info() (*Info, error) { return nil, errProgAttachOnly("info") }
 
 func errProgAttachOnly(op string) error {
 	return fmt.Errorf("link: %s: %w (BPF_PROG_ATTACH attachment is not a BPF link)", op, ErrNotSupported)
