@@ -99,13 +99,25 @@ func parseIPv4L4(proto emit.Slot, out string) asm.Instructions {
 		asm.AndImm(asm.R3, asm.HostToBE16(0x3fff)),
 		asm.JmpImm(asm.JNE, asm.R3, 0, out),
 		asm.Ldx(asm.B, asm.R3, rIP, ipOffProto),
-		asm.Stx(asm.DW, asm.R10, asm.R3, proto.Off),
 		asm.JmpImm(asm.JEQ, asm.R3, int32(UDP), "l4_udp"),
 		asm.JmpImm(asm.JNE, asm.R3, int32(TCP), out),
 	)
+	// The protocol is stored as a constant from a register on each path, so that the verifier
+	// knows it when the slot is read back and tests it against the header length it checked
+	// on that path. (Verifiers before Linux 6.8 do not carry what a comparison learns to an
+	// earlier spill of the register, nor the value of an immediate store.)
 	insns = append(insns, bounds.CheckTCP(rL4, rEnd, asm.R3, 0, out)...)
-	insns = append(insns, asm.Ja("l4_ok"), asm.Label("l4_udp"))
+	insns = append(insns,
+		asm.MovImm(asm.R3, int32(TCP)),
+		asm.Stx(asm.DW, asm.R10, asm.R3, proto.Off),
+		asm.Ja("l4_ok"),
+		asm.Label("l4_udp"),
+	)
 	insns = append(insns, bounds.CheckUDP(rL4, rEnd, asm.R3, 0, out)...)
+	insns = append(insns,
+		asm.MovImm(asm.R3, int32(UDP)),
+		asm.Stx(asm.DW, asm.R10, asm.R3, proto.Off),
+	)
 	return append(insns, asm.Label("l4_ok"))
 }
 
@@ -282,7 +294,9 @@ func sniParse(f xdpFrame, found, miss string) asm.Instructions {
 		asm.LshImm(asm.R4, 8),
 		asm.Ldx(asm.B, asm.R1, asm.R10, f.tls.Off+4),
 		asm.OrReg(asm.R4, asm.R1),
-		asm.JmpImm(asm.JEQ, asm.R4, 0, miss),
+		// A range test rather than "== 0": verifiers before Linux 6.8 learn no lower bound
+		// from a failed equality test, and bpf_xdp_load_bytes wants a length of at least 1.
+		asm.JmpImm(asm.JLT, asm.R4, 1, miss),
 		asm.JmpImm(asm.JGT, asm.R4, MaxHostnameLen, miss),
 	)
 	// Key: service id, length, name zero-padded.
