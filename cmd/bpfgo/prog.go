@@ -17,9 +17,10 @@ import (
 func init() {
 	register(&command{
 		Name:    "prog",
-		Summary: "list, show and dump the BPF programs loaded in the kernel, like bpftool prog",
-		Usage:   "prog list [--json] | prog show ID|PATH [--json] | prog dump ID|PATH [--json]",
-		Run:     runProg,
+		Summary: "list, show, dump, load (from an ELF object, pinned) and test-run BPF programs, like bpftool prog",
+		Usage: "prog list [--json] | prog show ID|PATH [--json] | prog dump ID|PATH [--json] |\n" +
+			"  prog load FILE.o DIR [--json] | prog run ID|PATH [--data HEX|--data-file F] [--ctx HEX] [--repeat N] [--json]",
+		Run: runProg,
 	})
 }
 
@@ -68,6 +69,20 @@ func newProgJSON(info *bpf.ProgramInfo) progJSON {
 }
 
 func runProg(rc *runContext, args []string) error {
+	// load and run take flags of their own.
+	for i, a := range args {
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		rest := append(append([]string(nil), args[:i]...), args[i+1:]...)
+		switch a {
+		case "load":
+			return progLoad(rc, rest)
+		case "run":
+			return progRun(rc, rest)
+		}
+		break
+	}
 	fs := flag.NewFlagSet("prog", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseFlags(fs, args)
