@@ -2,7 +2,6 @@ package link_test
 
 import (
 	"encoding/binary"
-	"io"
 	"os"
 	"slices"
 	"testing"
@@ -52,15 +51,7 @@ func iterU32Prog(t *testing.T, target, typ, field string) *bpf.Program {
 // readU32s runs one walk of it and decodes its output as native u32s.
 func readU32s(t *testing.T, it *link.Iter) []uint32 {
 	t.Helper()
-	r, err := it.Open()
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
+	b := readIter(t, it)
 	if len(b)%4 != 0 {
 		t.Fatalf("iterator wrote %d bytes, not a multiple of 4", len(b))
 	}
