@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfgo/bpf/asm"
+	"github.com/bpfgo/bpf/btf"
 )
 
 // VerifierError is the kernel verifier's rejection of a program (BPF_PROG_LOAD). It carries
@@ -42,6 +43,9 @@ type VerifierError struct {
 	Source asm.Position
 	// Label is the nearest label at or before the failing instruction, or "".
 	Label string
+	// SourceText is the text of the failing instruction's source line when the program's BTF
+	// carries it (objects clang compiled with -g; Source then names the C file and line).
+	SourceText string
 	// Hint explains a failure bpfgo recognises (e.g. a reachable call of a weak kfunc the
 	// kernel lacks), or is empty.
 	Hint string
@@ -111,6 +115,9 @@ func (e *VerifierError) Format(f fmt.State, verb rune) {
 				fmt.Fprintf(f, " in %s", e.Source.Function)
 			}
 			fmt.Fprintln(f)
+			if e.SourceText != "" {
+				fmt.Fprintf(f, "\t%s\n", e.SourceText)
+			}
 		}
 		fmt.Fprintln(f, "verifier log:")
 		for _, l := range e.Log {
@@ -147,6 +154,8 @@ func newVerifierError(spec *ProgramSpec, cause error, log []string) *VerifierErr
 	}
 	if pos, ok := ins.Source(); ok {
 		e.Source = pos
+	} else if spec.BTF != nil {
+		e.Source, e.SourceText = objectSourceLine(spec.BTF, slot)
 	}
 	if l, ok := spec.Instructions.LabelBefore(idx); ok {
 		e.Label = l
@@ -155,6 +164,22 @@ func newVerifierError(spec *ProgramSpec, cause error, log []string) *VerifierErr
 		e.Hint = fmt.Sprintf("the weak kfunc %s is missing from this kernel and this call is reachable: guard it with asm.LoadKfuncExists (bpf_ksym_exists in C)", ins.Reference)
 	}
 	return e
+}
+
+// objectSourceLine returns the source position and text that the line_info records of an
+// object's program give the instruction at slot: the last record at or before it.
+func objectSourceLine(pb *ProgramBTF, slot int) (asm.Position, string) {
+	var best *btf.LineInfo
+	for i := range pb.LineInfos {
+		li := &pb.LineInfos[i]
+		if int(li.InsnOff/asm.InstructionSize) <= slot && (best == nil || li.InsnOff >= best.InsnOff) {
+			best = li
+		}
+	}
+	if best == nil || best.FileName == "" {
+		return asm.Position{}, ""
+	}
+	return asm.Position{File: best.FileName, Line: int(best.LineNum)}, strings.TrimSpace(best.Line)
 }
 
 // parseInsnLine parses a verifier log line that prints an instruction, "12: (61) r0 = ...",

@@ -10,3 +10,4 @@ package elfobj
 //go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/ksyms_untyped.c -o testdata/ksyms_untyped.o
 //go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/struct_ops.c -o testdata/struct_ops.o
 //go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/tailcall.c -o testdata/tailcall.o
+//go:generate clang-19 -I/usr/include/x86_64-linux-gnu -O2 -g -target bpfel -c testdata/bad.c -o testdata/bad.o

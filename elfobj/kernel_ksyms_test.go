@@ -5,6 +5,7 @@ package elfobj
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -161,5 +162,34 @@ func TestKernelKsymVariable(t *testing.T) {
 		if res.ReturnValue != cpu {
 			t.Errorf("rq_cpu(%d) = %d", cpu, int32(res.ReturnValue))
 		}
+	}
+}
+
+// TestVerifierErrorCLine loads testdata/bad.c, which reads the packet without a bounds check:
+// the VerifierError points at the C file and line of the read and carries the line's text, from
+// the object's BTF line info.
+func TestVerifierErrorCLine(t *testing.T) {
+	testutil.RequireRoot(t)
+	spec := mustLoad(t, "testdata/bad.o")
+	_, err := bpf.NewProgram(spec.Programs["unchecked"])
+	var ve *bpf.VerifierError
+	if !errors.As(err, &ve) {
+		t.Fatalf("load: %v, want a VerifierError", err)
+	}
+	src, rerr := os.ReadFile("testdata/bad.c")
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	want := 0
+	for i, l := range strings.Split(string(src), "\n") {
+		if strings.Contains(l, "return data[20];") {
+			want = i + 1
+		}
+	}
+	if !strings.HasSuffix(ve.Source.File, "bad.c") || ve.Source.Line != want || !strings.Contains(ve.SourceText, "return data[20];") {
+		t.Errorf("source %v %q, want bad.c:%d and its text", ve.Source, ve.SourceText, want)
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("bad.c:%d", want)) || !strings.Contains(fmt.Sprintf("%+v", err), "return data[20];") {
+		t.Errorf("error text: %+v", err)
 	}
 }
