@@ -66,16 +66,16 @@ const ethHeaderLen = 14
 // at least 14 bytes of data; the error says so before calling the kernel. If the program grows
 // the packet beyond DataOutSize, Run runs it again with a big enough buffer. Requires Linux 4.12
 // (XDP, SchedCLS), 5.2 (context), 5.10 (raw tracepoints), 5.14 (syscall).
-func (p *Program) Run(opts *RunOptions) (*RunResult, error) {
+func (p *Program) Run(opts *RunOptions) (RunResult, error) {
 	if opts == nil {
 		opts = &RunOptions{}
 	}
 	if err := p.checkRunOptions(opts); err != nil {
-		return nil, fmt.Errorf("program %q: test run: %w", p.name, err)
+		return RunResult{}, fmt.Errorf("program %q: test run: %w", p.name, err)
 	}
 	raw, err := p.fd.Acquire()
 	if err != nil {
-		return nil, fmt.Errorf("program %q: test run: %w", p.name, err)
+		return RunResult{}, fmt.Errorf("program %q: test run: %w", p.name, err)
 	}
 	defer p.fd.Release()
 
@@ -139,14 +139,14 @@ func (p *Program) Run(opts *RunOptions) (*RunResult, error) {
 		break
 	}
 	if errors.Is(err, errnoENOTSUPP) || errors.Is(err, unix.EOPNOTSUPP) {
-		return nil, fmt.Errorf("program %q: %w", p.name,
+		return RunResult{}, fmt.Errorf("program %q: %w", p.name,
 			&FeatureError{Feature: fmt.Sprintf("BPF_PROG_TEST_RUN of %s programs", p.typ.KernelName()), Err: err})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("program %q: test run: %w%s", p.name, err, testRunHint(p.typ, err))
+		return RunResult{}, fmt.Errorf("program %q: test run: %w%s", p.name, err, testRunHint(p.typ, err))
 	}
 
-	res := &RunResult{
+	res := RunResult{
 		ReturnValue: attr.Retval,
 		Duration:    time.Duration(attr.Duration),
 	}

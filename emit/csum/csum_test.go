@@ -162,7 +162,7 @@ func loadProg(t testing.TB, typ bpf.ProgramType, insns asm.Instructions) *bpf.Pr
 	return prog
 }
 
-func run(t testing.TB, prog *bpf.Program, frame []byte) *bpf.RunResult {
+func run(t testing.TB, prog *bpf.Program, frame []byte) bpf.RunResult {
 	t.Helper()
 	res, err := prog.Run(&bpf.RunOptions{Data: frame})
 	if err != nil {
