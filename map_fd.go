@@ -84,16 +84,18 @@ func (m *Map) DeleteProgram(index uint32) error {
 }
 
 func (m *Map) checkSockMap(op string) error {
-	if m.typ != SockMap && m.typ != SockHash {
-		return m.opError(op, fmt.Errorf("%v is not a %v or %v", m.typ, SockMap, SockHash))
+	if m.typ != SockMap && m.typ != SockHash && m.typ != ReusePortSockArray {
+		return m.opError(op, fmt.Errorf("%v is not a %v, %v or %v", m.typ, SockMap, SockHash, ReusePortSockArray))
 	}
 	return nil
 }
 
 // UpdateSocket stores the socket conn (a *net.TCPConn, *net.TCPListener,
 // *net.UDPConn, *net.UnixConn, *os.File, ... anything with a SyscallConn)
-// under key in a SockMap (BPF_MAP_TYPE_SOCKMAP, key is the 4-byte index) or
-// SockHash (BPF_MAP_TYPE_SOCKHASH). The kernel takes a reference to the
+// under key in a SockMap (BPF_MAP_TYPE_SOCKMAP, key is the 4-byte index),
+// SockHash (BPF_MAP_TYPE_SOCKHASH) or ReusePortSockArray
+// (BPF_MAP_TYPE_REUSEPORT_SOCKARRAY: a TCP listener or bound UDP socket with
+// SO_REUSEPORT, for sk_reuseport programs; Linux 4.19). The kernel takes a reference to the
 // socket, not to the fd; the map entry disappears when the socket closes.
 //
 // The kernel accepts TCP sockets that are established or listening, UDP
@@ -165,7 +167,7 @@ func (m *Map) updateSocketFD(key []byte, fd int, flags UpdateFlags) error {
 }
 
 // LookupSocketCookie returns the socket cookie (SO_COOKIE) of the socket
-// stored under key in a SockMap or SockHash: user space reads cookies from
+// stored under key in a SockMap, SockHash or ReusePortSockArray: user space reads cookies from
 // socket maps, never fds. The kernel answers lookups only for maps with an
 // 8-byte value; for 4-byte values this fails before the syscall. A missing
 // key matches [ErrKeyNotExist]. Requires Linux 5.7 for the cookie.

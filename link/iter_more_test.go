@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"io"
 	"maps"
 	"net"
 	"testing"
@@ -44,21 +43,6 @@ func iterCtxOffsets(t *testing.T, target string) map[string]int16 {
 		offs[name] = int16(m.BitOffset / 8)
 	}
 	return offs
-}
-
-// readIter runs one walk of it and returns all it wrote.
-func readIter(t *testing.T, it *link.Iter) []byte {
-	t.Helper()
-	r, err := it.Open()
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	return b
 }
 
 // TestIterMapElem walks the entries of a hash map with a bpf_map_elem iterator that writes each

@@ -2,6 +2,7 @@ package link_test
 
 import (
 	"encoding/binary"
+	"io"
 	"os"
 	"slices"
 	"testing"
@@ -46,6 +47,21 @@ func iterU32Prog(t *testing.T, target, typ, field string) *bpf.Program {
 	}
 	closeAll(t, prog)
 	return prog
+}
+
+// readIter runs one walk of it and returns all it wrote.
+func readIter(t *testing.T, it *link.Iter) []byte {
+	t.Helper()
+	r, err := it.Open()
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return b
 }
 
 // readU32s runs one walk of it and decodes its output as native u32s.
