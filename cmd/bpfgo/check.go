@@ -10,7 +10,7 @@ import (
 func init() {
 	register(&command{
 		Name:    "check",
-		Summary: "report what this system offers BPF: kernel, mounts, capabilities, BTF, JIT, program and map types",
+		Summary: "report what this system offers BPF: kernel, mounts, capabilities, BTF, JIT, program and map types, features",
 		Usage:   "check [--json]",
 		Run:     runCheck,
 	})
@@ -27,10 +27,14 @@ func runCheck(rc *runContext, args []string) error {
 		return fmt.Errorf("%w: check takes no arguments", errUsage)
 	}
 	report, checkErr := bpf.Check()
+	var features []featureReport
+	if checkErr == nil {
+		features = probeFeatures()
+	}
 	if *asJSON {
-		err = progWriteJSON(rc.Stdout, report)
-	} else {
-		err = report.WriteText(rc.Stdout)
+		err = progWriteJSON(rc.Stdout, checkReport{SystemReport: report, Features: features})
+	} else if err = report.WriteText(rc.Stdout); err == nil && features != nil {
+		writeFeatures(rc.Stdout, features)
 	}
 	if err != nil {
 		return err

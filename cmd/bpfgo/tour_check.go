@@ -10,6 +10,7 @@ import (
 	"github.com/bpfgo/bpf"
 	"github.com/bpfgo/bpf/asm"
 	"github.com/bpfgo/bpf/internal/tour"
+	"github.com/bpfgo/bpf/link"
 )
 
 func init() {
@@ -48,6 +49,10 @@ func tourCheck(ctx context.Context, w io.Writer) error {
 		{"HaveMapType(RingBuf)", bpf.HaveMapType(bpf.RingBuf)},
 		{"HaveHelper(XDP, bpf_xdp_adjust_tail)", bpf.HaveHelper(bpf.XDP, asm.FnXDPAdjustTail)},
 		{"HaveHelper(XDP, bpf_skb_store_bytes)", bpf.HaveHelper(bpf.XDP, asm.FnSkbStoreBytes)},
+		{"HaveKfunc(Syscall, bpf_rcu_read_lock)", bpf.HaveKfunc(bpf.Syscall, "bpf_rcu_read_lock")},
+		{"HaveKernelVariable(runqueues)", bpf.HaveKernelVariable("runqueues")},
+		{"link.HaveTCX()", link.HaveTCX()},
+		{"link.HaveSockMapLink()", link.HaveSockMapLink()},
 	}
 	for _, p := range probes {
 		switch {
