@@ -23,7 +23,7 @@
 //
 // Addresses and ports are stored in network order, ids and counters in host order.
 //
-//	lb_listen      Hash     {ifindex u32, port be16, proto u8, 0}        -> {addr, port be16, flags u16, service u32}
+//	lb_listen      Hash     {ifindex u32, vip, port be16, proto u8, 0}   -> {addr, port be16, flags u16, service u32}
 //	lb_src_routes  LPMTrie  {prefixlen u32 (32 + bits), service u32, addr} -> same as listen
 //	lb_sni_routes  Hash     {service u32, len u32, name [128]byte}        -> same as listen
 //	lb_conntrack   LRUHash  {proto u8, dir u8, 0, src, dst, sport, dport} -> {addr, port, 0, service, 0, last_seen_ns u64}
@@ -38,9 +38,9 @@
 // # Limits
 //
 // IPv4 only (IPv6 and other EtherTypes pass untouched), no VLAN tags, no IP fragments (they
-// pass untouched). A service matches on (interface, port, protocol) whatever the destination
-// address, as the seed's listen map does: every frame to that port on that interface is
-// balanced. The backend must be reachable by the stack after XDP_PASS (a local address, or
+// pass untouched). A service without a VIP matches on (interface, port, protocol) whatever the
+// destination address, as the seed's listen map does: every frame to that port on that
+// interface is balanced; give the Service an Addr to balance only frames to that VIP. The backend must be reachable by the stack after XDP_PASS (a local address, or
 // routed onward with forwarding enabled), and its replies must leave through an interface
 // where the TC program is attached. The SNI route applies to the segment that carries the ClientHello; since a
 // TCP connection's SYN comes before it, the SYN goes to the flow's default (or source-routed)

@@ -16,7 +16,7 @@ import (
 // Names of the load balancer's maps. The programs refer to them by name ([mapop.Name]); New
 // creates them and resolves the names when it loads the programs.
 const (
-	MapListen    = "lb_listen"     // Hash: (ifindex, port, proto) -> default backend + service id
+	MapListen    = "lb_listen"     // Hash: (ifindex, VIP, port, proto) -> default backend + service id
 	MapSource    = "lb_src_routes" // LPMTrie: (service id, client prefix) -> backend
 	MapSNI       = "lb_sni_routes" // Hash: (service id, hostname) -> backend
 	MapConntrack = "lb_conntrack"  // LRUHash: flow in one direction -> address to write
@@ -55,7 +55,7 @@ type xdpFrame struct {
 func newXDPFrame() xdpFrame {
 	st := emit.NewStack()
 	return xdpFrame{
-		listenKey: st.MustAlloc("listen_key", 8),
+		listenKey: st.MustAlloc("listen_key", 12),
 		target:    st.MustAlloc("target", 12),
 		srcKey:    st.MustAlloc("src_key", 12),
 		fwdKey:    st.MustAlloc("ct_fwd_key", 16),
@@ -325,7 +325,8 @@ func setRoute(f xdpFrame, stat int32) asm.Instruction {
 // XDPIngress returns the load balancer's XDP program (clj-ebpf's build-xdp-ingress-program).
 // For an IPv4 TCP or UDP frame (IHL honoured; fragments, other protocols and other EtherTypes
 // pass untouched) to a service in the listen map — keyed by (ingress ifindex, destination
-// port, protocol), then (0, port, protocol) — it picks a backend, in order of priority:
+// address, destination port, protocol), looked up most specific first: (ifindex, address),
+// (0, address), (ifindex, 0), (0, 0) — it picks a backend, in order of priority:
 //
 //  1. a source route: the LPM trie keyed by (service id, client address);
 //  2. for TCP to sniPort, an SNI route: the server_name of a TLS ClientHello in the segment,
@@ -347,20 +348,35 @@ func XDPIngress(sniPort uint16) asm.Instructions {
 	insns = append(insns, bounds.LoadXDP(asm.R2, rEnd, rCtx)...)
 	insns = append(insns, parseIPv4L4(f.proto, "pass")...)
 
-	// Listen map: (ifindex, dport, proto), then (0, dport, proto).
+	// Listen map, most specific first: (ifindex, VIP), (0, VIP), (ifindex, 0), (0, 0), each
+	// with the destination port and protocol.
 	insns = append(insns,
 		asm.Ldx(asm.W, asm.R1, rCtx, asm.XDPMdIngressIfindex),
 		asm.Stx(asm.W, asm.R10, asm.R1, f.listenKey.Off),
+		asm.Ldx(asm.W, asm.R1, rIP, ipOffDst),
+		asm.Stx(asm.W, asm.R10, asm.R1, f.listenKey.Off+4),
 		asm.Ldx(asm.H, asm.R1, rL4, 2),
-		asm.Stx(asm.H, asm.R10, asm.R1, f.listenKey.Off+4),
+		asm.Stx(asm.H, asm.R10, asm.R1, f.listenKey.Off+8),
 		asm.Ldx(asm.DW, asm.R1, asm.R10, f.proto.Off),
-		asm.Stx(asm.B, asm.R10, asm.R1, f.listenKey.Off+6),
-		asm.St(asm.B, asm.R10, f.listenKey.Off+7, 0),
+		asm.Stx(asm.B, asm.R10, asm.R1, f.listenKey.Off+10),
+		asm.St(asm.B, asm.R10, f.listenKey.Off+11, 0),
 	)
 	insns = append(insns, mapop.Lookup(listen, f.listenKey)...)
 	insns = append(insns,
 		asm.JmpImm(asm.JNE, asm.R0, 0, "listen_hit"),
-		asm.St(asm.W, asm.R10, f.listenKey.Off, 0),
+		asm.St(asm.W, asm.R10, f.listenKey.Off, 0), // any interface, the VIP
+	)
+	insns = append(insns, mapop.Lookup(listen, f.listenKey)...)
+	insns = append(insns,
+		asm.JmpImm(asm.JNE, asm.R0, 0, "listen_hit"),
+		asm.Ldx(asm.W, asm.R1, rCtx, asm.XDPMdIngressIfindex), // the interface, any address
+		asm.Stx(asm.W, asm.R10, asm.R1, f.listenKey.Off),
+		asm.St(asm.W, asm.R10, f.listenKey.Off+4, 0),
+	)
+	insns = append(insns, mapop.Lookup(listen, f.listenKey)...)
+	insns = append(insns,
+		asm.JmpImm(asm.JNE, asm.R0, 0, "listen_hit"),
+		asm.St(asm.W, asm.R10, f.listenKey.Off, 0), // any interface, any address
 	)
 	insns = append(insns, mapop.Lookup(listen, f.listenKey)...)
 	insns = append(insns,
@@ -776,7 +792,7 @@ func (s *Spec) ProgramSpecs() (ingress, egress *bpf.ProgramSpec) {
 func (s *Spec) MapSpecs() map[string]*bpf.MapSpec {
 	sp := s.withDefaults()
 	return map[string]*bpf.MapSpec{
-		MapListen:    {Name: MapListen, Type: bpf.Hash, KeySize: 8, ValueSize: 12, MaxEntries: sp.MaxServices},
+		MapListen:    {Name: MapListen, Type: bpf.Hash, KeySize: 12, ValueSize: 12, MaxEntries: sp.MaxServices},
 		MapSource:    {Name: MapSource, Type: bpf.LPMTrie, KeySize: 12, ValueSize: 12, MaxEntries: sp.MaxRoutes},
 		MapSNI:       {Name: MapSNI, Type: bpf.Hash, KeySize: 8 + MaxHostnameLen, ValueSize: 12, MaxEntries: sp.MaxRoutes},
 		MapConntrack: {Name: MapConntrack, Type: bpf.LRUHash, KeySize: 16, ValueSize: 24, MaxEntries: sp.MaxConns},

@@ -81,7 +81,8 @@ func tcModes(t *testing.T) []TCMode {
 	return modes
 }
 
-// TestTrafficUDP: a UDP client in A sends to VIP:7000; the XDP program on B's interface DNATs
+// TestTrafficUDP: a UDP client in A sends to VIP:7000 (a service bound to that VIP; the TCP test
+// uses an any-address service); the XDP program on B's interface DNATs
 // it to the backend 10.200.0.10:9000, where a Go server sees the client's real address; the
 // server's reply leaves through the TC SNAT and the client sees it come from VIP:7000.
 func TestTrafficUDP(t *testing.T) {
@@ -96,7 +97,7 @@ func TestTrafficUDP(t *testing.T) {
 
 func testTrafficUDP(t *testing.T, xdpMode link.XDPMode, tcMode TCMode) {
 	s := newTrafficSetup(t, xdpMode, tcMode)
-	svc := Service{Interface: s.v.IndexB, Port: 7000, Proto: UDP}
+	svc := Service{Interface: s.v.IndexB, Addr: s.vip, Port: 7000, Proto: UDP} // bound to the VIP
 	backend := netip.AddrPortFrom(s.backend, 9000)
 	mustAddService(t, s.l, svc, backend)
 

@@ -51,21 +51,27 @@ func (p Proto) String() string {
 
 func (p Proto) valid() bool { return p == TCP || p == UDP }
 
-// Service is a listening point of the load balancer: frames arriving on Interface for
-// destination port Port over Proto are balanced. Interface 0 means any interface (the XDP
-// program looks up the frame's ingress interface first, then 0). The destination address is
-// not part of the key: any address the frame is sent to on that port (the VIP) is rewritten.
+// Service is a listening point of the load balancer: frames arriving on Interface for the
+// destination address Addr (the VIP) and port Port over Proto are balanced. Interface 0 means
+// any interface; the zero Addr means any destination address, as the seed's listen map does.
+// The XDP program takes the most specific match: (interface, VIP), then (any interface, VIP),
+// then (interface, any address), then (any interface, any address).
 type Service struct {
 	Interface int
+	Addr      netip.Addr // an IPv4 VIP, or the zero Addr for any destination address
 	Port      uint16
 	Proto     Proto
 }
 
-// String returns "if3:80/tcp", or "any:80/tcp" for Interface 0.
+// String returns "if3:80/tcp" or "any:80/tcp" (any interface), with the VIP when there is one:
+// "any:10.0.0.100:80/tcp".
 func (s Service) String() string {
 	iface := "any"
 	if s.Interface != 0 {
 		iface = fmt.Sprintf("if%d", s.Interface)
+	}
+	if s.Addr.IsValid() {
+		iface += ":" + s.Addr.String()
 	}
 	return fmt.Sprintf("%s:%d/%s", iface, s.Port, s.Proto)
 }
@@ -80,11 +86,18 @@ func (s Service) check() error {
 	if s.Interface < 0 || s.Interface > 1<<31-1 {
 		return fmt.Errorf("service %v: interface index %d out of range: %w", s, s.Interface, ErrBadAddress)
 	}
+	if s.Addr.IsValid() && (!s.Addr.Is4() || s.Addr.IsUnspecified()) {
+		return fmt.Errorf("service %v: VIP %v: want an IPv4 address (the zero netip.Addr for any): %w", s, s.Addr, ErrBadAddress)
+	}
 	return nil
 }
 
 func (s Service) key() listenKey {
-	return listenKey{Ifindex: uint32(s.Interface), Port: be16(s.Port), Proto: uint8(s.Proto)}
+	k := listenKey{Ifindex: uint32(s.Interface), Port: be16(s.Port), Proto: uint8(s.Proto)}
+	if s.Addr.IsValid() {
+		k.Addr = s.Addr.As4()
+	}
+	return k
 }
 
 // Stats are the counters of one service, summed over all CPUs (a per-CPU array indexed by the
@@ -145,9 +158,10 @@ type Conn struct {
 // Map layouts. Byte order: addresses and ports are stored as they appear on the wire
 // (network order); ids and counters in host order.
 
-// listenKey is the key of the listen map (8 bytes).
+// listenKey is the key of the listen map (12 bytes).
 type listenKey struct {
 	Ifindex uint32
+	Addr    [4]byte // the VIP, 0.0.0.0 for any
 	Port    [2]byte
 	Proto   uint8
 	_       uint8

@@ -26,7 +26,7 @@ func init() {
 		Summary: "the XDP/TC layer-4 load balancer: verify, dump, run",
 		Usage: "lb verify [--sni-port N]\n" +
 			"       bpfgo lb dump [--sni-port N]\n" +
-			"       bpfgo lb run --iface IF[,IF...] --service PORT/tcp|udp --backend ADDR:PORT\n" +
+			"       bpfgo lb run --iface IF[,IF...] --service PORT/tcp|udp [--vip ADDR] --backend ADDR:PORT\n" +
 			"                    [--weighted ADDR:PORT=WEIGHT]... [--src PREFIX=ADDR:PORT]... [--sni HOST=ADDR:PORT]...\n" +
 			"                    [--mode generic|driver]\n" +
 			"                    [--duration D] [--interval D]",
@@ -138,6 +138,7 @@ func parseLBRoute(flagName, s string) (string, netip.AddrPort, error) {
 func runLBRun(rc *runContext, fs *flag.FlagSet, sniPort *uint, args []string) error {
 	ifaces := fs.String("iface", "", "interfaces to attach to, comma-separated")
 	service := fs.String("service", "", "the service: PORT/tcp or PORT/udp")
+	vipFlag := fs.String("vip", "", "the service's IPv4 address (VIP); empty: any destination address")
 	backend := fs.String("backend", "", "the default backend ADDR:PORT")
 	mode := fs.String("mode", "generic", "XDP mode: generic or driver")
 	duration := fs.Duration("duration", 0, "stop after this long (0: run until interrupted)")
@@ -173,6 +174,12 @@ func runLBRun(rc *runContext, fs *flag.FlagSet, sniPort *uint, args []string) er
 	def, err := netip.ParseAddrPort(*backend)
 	if err != nil {
 		return fmt.Errorf("%w: --backend %q: %v", errUsage, *backend, err)
+	}
+	var vip netip.Addr
+	if *vipFlag != "" {
+		if vip, err = netip.ParseAddr(*vipFlag); err != nil {
+			return fmt.Errorf("%w: --vip %q: %v", errUsage, *vipFlag, err)
+		}
 	}
 	spec, err := lbSpec(*sniPort)
 	if err != nil {
@@ -210,7 +217,7 @@ func runLBRun(rc *runContext, fs *flag.FlagSet, sniPort *uint, args []string) er
 	// One service per interface, all with the same routes.
 	var svcs []lb.Service
 	for _, i := range indexes {
-		svc := lb.Service{Interface: i, Port: port, Proto: proto}
+		svc := lb.Service{Interface: i, Addr: vip, Port: port, Proto: proto}
 		if err := l.AddService(svc, def); err != nil {
 			return err
 		}

@@ -58,6 +58,7 @@ func TestLBUsage(t *testing.T) {
 		{"lb", "run", "--iface", "lo", "--service", "80/sctp", "--backend", "10.0.0.1:80"},
 		{"lb", "run", "--iface", "lo", "--service", "x", "--backend", "10.0.0.1:80"},
 		{"lb", "run", "--iface", "lo", "--service", "80", "--backend", "10.0.0.1"},
+		{"lb", "run", "--iface", "lo", "--service", "80/tcp", "--vip", "nope", "--backend", "10.0.0.1:80"},
 		{"lb", "run", "--iface", "lo", "--service", "80", "--backend", "10.0.0.1:80", "--mode", "hw"},
 		{"lb", "run", "--iface", "lo", "--service", "80", "--backend", "10.0.0.1:80", "--weighted", "10.0.0.2:80"},
 		{"lb", "run", "--iface", "lo", "--service", "80", "--backend", "10.0.0.1:80", "--weighted", "10.0.0.2:80=x"},
@@ -137,7 +138,7 @@ func TestLBRun(t *testing.T) {
 	done := make(chan int, 1)
 	go v.B.Do(func() error {
 		done <- run(&runContext{Stdout: &out, Stderr: &errOut}, []string{"lb", "run", "--iface", v.NameB,
-			"--service", "7000/udp", "--backend", "10.199.0.2:9999", "--weighted", "10.199.0.2:9000=1", "--duration", testutil.LatencyBound(2 * time.Second).String(),
+			"--service", "7000/udp", "--vip", "10.199.0.2", "--backend", "10.199.0.2:9999", "--weighted", "10.199.0.2:9000=1", "--duration", testutil.LatencyBound(2 * time.Second).String(),
 			"--interval", "100ms"})
 		return nil
 	})
