@@ -361,28 +361,27 @@ func XDPIngress(sniPort uint16) asm.Instructions {
 		asm.Stx(asm.B, asm.R10, asm.R1, f.listenKey.Off+10),
 		asm.St(asm.B, asm.R10, f.listenKey.Off+11, 0),
 	)
-	insns = append(insns, mapop.Lookup(listen, f.listenKey)...)
-	insns = append(insns,
-		asm.JmpImm(asm.JNE, asm.R0, 0, "listen_hit"),
-		asm.St(asm.W, asm.R10, f.listenKey.Off, 0), // any interface, the VIP
-	)
-	insns = append(insns, mapop.Lookup(listen, f.listenKey)...)
-	insns = append(insns,
-		asm.JmpImm(asm.JNE, asm.R0, 0, "listen_hit"),
-		asm.Ldx(asm.W, asm.R1, rCtx, asm.XDPMdIngressIfindex), // the interface, any address
-		asm.Stx(asm.W, asm.R10, asm.R1, f.listenKey.Off),
-		asm.St(asm.W, asm.R10, f.listenKey.Off+4, 0),
-	)
-	insns = append(insns, mapop.Lookup(listen, f.listenKey)...)
-	insns = append(insns,
-		asm.JmpImm(asm.JNE, asm.R0, 0, "listen_hit"),
-		asm.St(asm.W, asm.R10, f.listenKey.Off, 0), // any interface, any address
-	)
-	insns = append(insns, mapop.Lookup(listen, f.listenKey)...)
-	insns = append(insns,
-		asm.JmpImm(asm.JEQ, asm.R0, 0, "pass"),
-		asm.Label("listen_hit"),
-	)
+	// Before each lookup, the key becomes the next, less specific one.
+	widenings := []asm.Instructions{
+		nil, // (ifindex, VIP)
+		{asm.St(asm.W, asm.R10, f.listenKey.Off, 0)}, // (any interface, VIP)
+		{ // (ifindex, any address)
+			asm.Ldx(asm.W, asm.R1, rCtx, asm.XDPMdIngressIfindex),
+			asm.Stx(asm.W, asm.R10, asm.R1, f.listenKey.Off),
+			asm.St(asm.W, asm.R10, f.listenKey.Off+4, 0),
+		},
+		{asm.St(asm.W, asm.R10, f.listenKey.Off, 0)}, // (any interface, any address)
+	}
+	for i, widen := range widenings {
+		insns = append(insns, widen...)
+		insns = append(insns, mapop.Lookup(listen, f.listenKey)...)
+		if i < len(widenings)-1 {
+			insns = append(insns, asm.JmpImm(asm.JNE, asm.R0, 0, "listen_hit"))
+		} else {
+			insns = append(insns, asm.JmpImm(asm.JEQ, asm.R0, 0, "pass"))
+		}
+	}
+	insns = append(insns, asm.Label("listen_hit"))
 	insns = append(insns, copyWords(asm.R10, f.target.Off, asm.R0, 0, 12)...)
 	insns = append(insns, setRoute(f, statByDefault))
 
