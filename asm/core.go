@@ -111,13 +111,10 @@ func (ins Instruction) CoreRelo() *CoreRelo {
 // value for the running kernel and writes it into the instruction: the immediate of an ALU
 // instruction or 64-bit immediate load, the offset of a load or store.
 func (ins Instruction) WithCoreRelo(r CoreRelo) Instruction {
-	e := extra{}
-	if ins.ext != nil {
-		e = *ins.ext
-	}
 	r.Access = append([]string(nil), r.Access...)
+	e := ins.extraCopy()
 	e.core = &r
-	ins.ext = &e
+	ins.ext = e
 	return ins
 }
 

@@ -47,6 +47,16 @@ type extra struct {
 	kfuncExists bool      // LoadKfuncExists (weak.go)
 }
 
+// extraCopy returns a copy of ins's metadata (empty when it has none), for the With* methods:
+// Instruction is a value, so two copies must never share one extra that one of them changes.
+func (ins Instruction) extraCopy() *extra {
+	e := extra{}
+	if ins.ext != nil {
+		e = *ins.ext
+	}
+	return &e
+}
+
 // MapHandle is a live map that a map-load instruction refers to. The loader asks it for its fd
 // when the program is loaded, so no fd number is baked into the instructions. *bpf.Map
 // implements it.
@@ -134,12 +144,9 @@ func (ins Instruction) WithReference(name string) Instruction {
 // WithMapHandle returns a copy of a map-load instruction carrying m; the loader takes the fd from
 // m when the program is loaded.
 func (ins Instruction) WithMapHandle(m MapHandle) Instruction {
-	e := extra{}
-	if ins.ext != nil {
-		e = *ins.ext
-	}
+	e := ins.extraCopy()
 	e.mapHandle = m
-	ins.ext = &e
+	ins.ext = e
 	return ins
 }
 

@@ -18,12 +18,9 @@ const PoisonedKfunc BuiltinFunc = 0x7fff0000
 // encodes the call as a call of [PoisonedKfunc] (fine while unreachable) and the load as 0,
 // instead of refusing the program. This is C's __weak on a __ksym extern.
 func (ins Instruction) Weak() Instruction {
-	e := extra{}
-	if ins.ext != nil {
-		e = *ins.ext
-	}
+	e := ins.extraCopy()
 	e.weak = true
-	ins.ext = &e
+	ins.ext = e
 	return ins
 }
 
