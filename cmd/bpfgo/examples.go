@@ -322,18 +322,3 @@ func runTracing(w io.Writer, prog *bpf.Program, e *examples.Example) error {
 	fmt.Fprintf(w, "return value: %d\n", res.ReturnValue)
 	return nil
 }
-
-func verdictName(t bpf.ProgramType, v uint32) string {
-	if t == bpf.XDP {
-		return xdpVerdict(v)
-	}
-	switch int32(v) {
-	case asm.TCActOK:
-		return "TC_ACT_OK"
-	case asm.TCActShot:
-		return "TC_ACT_SHOT"
-	case asm.TCActUnspec:
-		return "TC_ACT_UNSPEC"
-	}
-	return fmt.Sprintf("%d", int32(v))
-}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/bpfgo/bpf"
-	"github.com/bpfgo/bpf/asm"
 	"github.com/bpfgo/bpf/elfobj"
 )
 
@@ -199,23 +198,4 @@ func parseHex(flagName, s string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s: %v", errUsage, flagName, err)
 	}
 	return b, nil
-}
-
-// retvalName names the verdict of XDP and TC programs, e.g. " (XDP_PASS)".
-func retvalName(t bpf.ProgramType, v uint32) string {
-	var names map[int32]string
-	switch t {
-	case bpf.XDP:
-		names = map[int32]string{asm.XDPAborted: "XDP_ABORTED", asm.XDPDrop: "XDP_DROP", asm.XDPPass: "XDP_PASS",
-			asm.XDPTx: "XDP_TX", asm.XDPRedirect: "XDP_REDIRECT"}
-	case bpf.SchedCLS, bpf.SchedACT:
-		names = map[int32]string{asm.TCActUnspec: "TC_ACT_UNSPEC", asm.TCActOK: "TC_ACT_OK",
-			asm.TCActReclassify: "TC_ACT_RECLASSIFY", asm.TCActShot: "TC_ACT_SHOT", asm.TCActPipe: "TC_ACT_PIPE",
-			asm.TCActStolen: "TC_ACT_STOLEN", asm.TCActQueued: "TC_ACT_QUEUED", asm.TCActRepeat: "TC_ACT_REPEAT",
-			asm.TCActRedirect: "TC_ACT_REDIRECT"}
-	}
-	if n, ok := names[int32(v)]; ok {
-		return " (" + n + ")"
-	}
-	return ""
 }

@@ -137,19 +137,3 @@ func tourProgram(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "\nwithout the Ethernet bounds check the verifier refuses it:\n  %v\n", ve)
 	return nil
 }
-
-func xdpVerdict(v uint32) string {
-	switch v {
-	case asm.XDPAborted:
-		return "XDP_ABORTED"
-	case asm.XDPDrop:
-		return "XDP_DROP"
-	case asm.XDPPass:
-		return "XDP_PASS"
-	case asm.XDPTx:
-		return "XDP_TX"
-	case asm.XDPRedirect:
-		return "XDP_REDIRECT"
-	}
-	return fmt.Sprintf("%d", v)
-}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/bpfgo/bpf"
 	"github.com/bpfgo/bpf/asm"
+	"github.com/bpfgo/bpf/emit"
+	"github.com/bpfgo/bpf/emit/mapop"
 	"github.com/bpfgo/bpf/internal/sys"
 	"github.com/bpfgo/bpf/internal/tour"
 	"github.com/bpfgo/bpf/link"
@@ -41,26 +43,27 @@ func tourSockMap(ctx context.Context, w io.Writer) error {
 	defer bytes.Close()
 	// Count the bytes of every message (sk_msg_md.size), then move it to the receive queue of
 	// socket 1 of the map instead of sending it to its peer.
+	zero := emit.NewStack().MustAlloc("key", 4)
+	insns := asm.Instructions{
+		asm.MovReg(asm.R6, asm.R1),
+		asm.Ldx(asm.W, asm.R7, asm.R6, skMsgMdSize),
+		asm.St(asm.W, asm.R10, zero.Off, 0),
+	}
+	insns = append(insns, mapop.Lookup(bytes, zero)...)
+	insns = append(insns,
+		asm.JmpImm(asm.JEQ, asm.R0, 0, "redirect"),
+		asm.AtomicAddReg(asm.DW, asm.R0, asm.R7, 0),
+		asm.Label("redirect"),
+		asm.MovReg(asm.R1, asm.R6),
+		asm.LoadMap(asm.R2, socks),
+		asm.MovImm(asm.R3, 1),
+		asm.MovImm(asm.R4, sys.BPF_F_INGRESS),
+		asm.Call(asm.FnMsgRedirectMap),
+		asm.Exit(),
+	)
 	prog, err := bpf.NewProgram(&bpf.ProgramSpec{
 		Name: "tour_redirect", Type: bpf.SkMsg, AttachType: bpf.AttachSkMsgVerdict, License: "GPL",
-		Instructions: asm.Instructions{
-			asm.MovReg(asm.R6, asm.R1),
-			asm.Ldx(asm.W, asm.R7, asm.R6, skMsgMdSize),
-			asm.St(asm.W, asm.R10, -4, 0),
-			asm.LoadMap(asm.R1, bytes),
-			asm.MovReg(asm.R2, asm.R10),
-			asm.AddImm(asm.R2, -4),
-			asm.Call(asm.FnMapLookupElem),
-			asm.JmpImm(asm.JEQ, asm.R0, 0, "redirect"),
-			asm.AtomicAddReg(asm.DW, asm.R0, asm.R7, 0),
-			asm.Label("redirect"),
-			asm.MovReg(asm.R1, asm.R6),
-			asm.LoadMap(asm.R2, socks),
-			asm.MovImm(asm.R3, 1),
-			asm.MovImm(asm.R4, sys.BPF_F_INGRESS),
-			asm.Call(asm.FnMsgRedirectMap),
-			asm.Exit(),
-		},
+		Instructions: insns,
 	})
 	if err != nil {
 		return fmt.Errorf("sk_msg program: %w", err)
