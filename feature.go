@@ -305,7 +305,7 @@ func HaveKernelVariable(name string) error {
 		}
 		for _, l := range log {
 			if strings.Contains(l, "failed to find the address for kernel symbol") {
-				return &FeatureError{Feature: feature, Err: fmt.Errorf("%s: %w", strings.TrimSpace(l), err)}, true
+				return &FeatureError{Feature: feature, Err: fmt.Errorf("kallsyms has no data symbols (CONFIG_KALLSYMS_ALL): %s: %w", strings.TrimSpace(l), err)}, true
 			}
 		}
 		if errors.Is(err, unix.EPERM) {

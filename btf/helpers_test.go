@@ -1,6 +1,7 @@
 package btf
 
 import (
+	"github.com/bpfgo/bpf/internal/testutil"
 	"os"
 	"os/exec"
 	"testing"
@@ -11,7 +12,7 @@ import (
 func requireKernelBTF(tb testing.TB) {
 	tb.Helper()
 	if _, err := os.Stat(KernelBTFPath); err != nil {
-		if os.Getenv("BPFGO_REQUIRE_KERNEL") == "1" {
+		if testutil.Strict() {
 			tb.Fatalf("kernel BTF: %v", err)
 		}
 		tb.Skipf("kernel has no BTF (CONFIG_DEBUG_INFO_BTF): %v", err)

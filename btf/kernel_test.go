@@ -206,9 +206,9 @@ func TestKernelModules(t *testing.T) {
 		})
 	}
 	if n == 0 {
-		reason := "no module with BTF is loaded"
+		reason := "kernel without module BTF (CONFIG_DEBUG_INFO_BTF_MODULES), or no module loaded"
 		if _, err := os.Stat("/proc/modules"); err != nil {
-			reason = "kernel built without loadable modules (no /proc/modules)"
+			reason = "kernel built without loadable modules (CONFIG_MODULES; no /proc/modules)"
 		}
 		t.Skipf("no split BTF in /sys/kernel/btf: %s; TestSplitSpec covers split BTF", reason)
 	}
